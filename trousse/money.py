@@ -1,0 +1,46 @@
+"""Euro amounts: integer cents everywhere, Decimal only to read what a person typed."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from trousse.exceptions import ApplicationError
+
+
+def parse_euros(text: str | int | Decimal) -> int:
+    """Read "12,50", "12.50", "12,50 €" or "1 200" as cents (1250, 120000).
+
+    Refuses negative amounts, more than two decimals and anything that is not a number.
+    """
+    cleaned = str(text).replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "").replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation as error:
+        raise ApplicationError(_("« %(text)s » n'est pas un montant en euros.") % {"text": text}) from error
+    # Anything above a billion euros is a typo, not a gift (and would overflow quantize).
+    if not amount.is_finite() or amount < 0 or amount >= 10**9:
+        raise ApplicationError(_("« %(text)s » n'est pas un montant en euros.") % {"text": text})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ApplicationError(_("Un montant a au plus deux décimales (centimes)."))
+    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def format_euros(cents: int | None, *, with_cents: bool | None = None) -> str:
+    """1250 -> "12,50 €", 120000 -> "1 200 €" (narrow no-break spaces, as French typography wants)."""
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    cents = abs(int(cents))
+    euros, rest = divmod(cents, 100)
+    grouped = f"{euros:,}".replace(",", "\u202f")
+    if with_cents is None:
+        with_cents = rest != 0
+    body = f"{grouped},{rest:02d}" if with_cents else grouped
+    return f"{sign}{body}\u00a0€"
+
+
+def percent(part_cents: int, whole_cents: int) -> int:
+    """Whole percent, capped at 100, for progress bars."""
+    if whole_cents <= 0:
+        return 0
+    return min(100, part_cents * 100 // whole_cents)
