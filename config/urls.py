@@ -8,6 +8,8 @@ api_v1 = [
     path("", include("trousse.accounts.urls")),
     path("", include("trousse.campaigns.urls")),
     path("", include("trousse.moderation.urls")),
+    path("", include("trousse.payments.urls")),
+    path("", include("trousse.ledger.urls")),
 ]
 
 urlpatterns = [
@@ -15,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("payments/", include("trousse.payments.webhook_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("frontend.urls")),
 ]

@@ -106,8 +106,8 @@ class Role(models.TextChoices):
     FEDERATION_ADMIN = "federation_admin", _("administrateur·rice fédéral·e")
 
 
-COOPERATIVE_ROLES = {Role.TEACHER, Role.MANDATAIRE}
-AD_ROLES = {Role.ANIMATOR, Role.AD_TREASURER}
+COOPERATIVE_ROLES = frozenset({Role.TEACHER.value, Role.MANDATAIRE.value})
+AD_ROLES = frozenset({Role.ANIMATOR.value, Role.AD_TREASURER.value})
 
 
 class Membership(models.Model):
@@ -126,8 +126,8 @@ class Membership(models.Model):
             models.CheckConstraint(
                 name="membership_organisation_matches_role",
                 condition=(
-                    Q(role__in=[r.value for r in COOPERATIVE_ROLES], cooperative__isnull=False, ad__isnull=True)
-                    | Q(role__in=[r.value for r in AD_ROLES], ad__isnull=False, cooperative__isnull=True)
+                    Q(role__in=sorted(COOPERATIVE_ROLES), cooperative__isnull=False, ad__isnull=True)
+                    | Q(role__in=sorted(AD_ROLES), ad__isnull=False, cooperative__isnull=True)
                     | Q(role=Role.FEDERATION_ADMIN, ad__isnull=True, cooperative__isnull=True)
                 ),
             ),
