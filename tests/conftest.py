@@ -6,6 +6,8 @@ from django.db import connection
 
 from tests import factories
 
+pytest_plugins = ["tests.plugins.localstripe", "tests.plugins.browser", "tests.plugins.s3"]
+
 
 def _uses_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

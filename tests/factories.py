@@ -9,6 +9,7 @@ from faker import Faker
 from trousse.accounts.models import Cooperative, DepartmentalAssociation, Membership, Role, User
 from trousse.accounts.validators import uai_check_letter
 from trousse.campaigns.models import BudgetCategory, BudgetLine, Campaign, SchoolLevel, Status, Theme
+from trousse.payments.models import Donation, DonationStatus, DonorType, PaymentMethod
 
 fake = Faker("fr_FR")
 factory.Faker._DEFAULT_LOCALE = "fr_FR"
@@ -141,3 +142,28 @@ class BudgetLineFactory(factory.django.DjangoModelFactory):
     label = "Livres"
     category = BudgetCategory.BOOKS
     amount_cents = 10_000
+
+
+class DonationFactory(factory.django.DjangoModelFactory):
+    """A donation row as the form writes it; set status/stripe ids for later states.
+
+    It does not post to the ledger nor touch the campaign's raised amount: tests of
+    money movements go through the payments services.
+    """
+
+    class Meta:
+        model = Donation
+
+    campaign = factory.SubFactory(CampaignFactory, status=Status.LIVE)
+    amount_cents = 5_000
+    method = PaymentMethod.CARD
+    status = DonationStatus.PENDING
+    donor_type = DonorType.INDIVIDUAL
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"donateur{n}@example.org")
+    address_line = factory.Faker("street_address")
+    postal_code = "79000"
+    city = "Niort"
+    wants_tax_receipt = True
+    stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:08d}")

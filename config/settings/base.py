@@ -152,6 +152,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules not named tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ["trousse.payments.receipt_tasks"]
 CELERY_BEAT_SCHEDULE = {
     "campaigns-advance-by-date": {
         "task": "trousse.campaigns.tasks.campaigns_advance_by_date",

@@ -1,0 +1,1 @@
+"""Playwright driving Debian's chromium against pytest-django's live server (owned by the pages work)."""

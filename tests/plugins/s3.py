@@ -1,0 +1,1 @@
+"""moto's S3 server over HTTP for the storage tests (owned by the books work)."""

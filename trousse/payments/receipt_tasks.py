@@ -1,0 +1,1 @@
+"""Celery tasks for tax receipts (owned by the tax receipts work)."""
