@@ -28,9 +28,10 @@ test: install
 bench: install
 	$(PY) -m bench
 
+# Compiled catalogues are committed: msgfmt is not on every machine.
 messages: install
-	cd frontend && ../$(PY) ../manage.py makemessages -l en --no-obsolete
-	$(PY) -m frontend.compile_messages
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -117,6 +117,8 @@ if USE_S3:
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
+        # MinIO and moto want path-style addresses (bucket in the path, not the host).
+        "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path"),
     }
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
 else:
@@ -170,7 +172,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "trousse.api.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "trousse.api.exception_handler",
