@@ -1,0 +1,1 @@
+"""`make bench`: seed PostgreSQL at national scale, serve with gunicorn, measure (see bench/__main__.py)."""
