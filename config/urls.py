@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("trousse.moderation.urls")),
     path("", include("trousse.payments.urls")),
     path("", include("trousse.ledger.urls")),
+    path("", include("trousse.privacy.urls")),
 ]
 
 urlpatterns = [

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "trousse.moderation",
     "trousse.payments",
     "trousse.ledger",
+    "trousse.privacy",
     "frontend",
 ]
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("frontend.urls.donations")),  # donating, donors, donation exports
     path("", include("frontend.urls.receipts")),  # tax receipts (AD)
     path("", include("frontend.urls.books")),  # disbursements, expenses, budget versus spent
+    path("", include("frontend.urls.privacy")),  # donors' data: download, erasure
 ]
