@@ -106,6 +106,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Campaign
+        skip_postgeneration_save = True
 
     cooperative = factory.SubFactory(CooperativeFactory)
     teacher = factory.LazyAttribute(lambda o: teacher_of(o.cooperative))

@@ -149,7 +149,9 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 # Embedded default: no broker, jobs run in the web process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
-CELERY_TASK_EAGER_PROPAGATES = True
+# Embedded default: a failing background job (a receipt PDF, an e-mail) is logged,
+# never turned into an error page for the donor whose request ran it. Tests propagate.
+CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -1,0 +1,97 @@
+import pytest
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+from trousse.campaigns.models import CampaignImage, Status
+from trousse.campaigns.selectors import (
+    campaign_get_for_actor,
+    campaign_get_public,
+    campaign_list_for_actor,
+    campaign_list_public,
+    can_edit_campaign,
+    can_review_campaign,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _image(campaign, position):
+    return CampaignImage.objects.create(campaign=campaign, large=f"campaigns/{campaign.pk}/{position}.jpg", thumbnail="t.jpg", width=800, height=600, alt_text=f"image {position}", position=position)
+
+
+def test_public_listing_shows_live_campaigns_with_their_cover_in_constant_queries(ad, other_ad):
+    for number in range(6):
+        cooperative = factories.CooperativeFactory(ad=ad if number % 2 else other_ad, city="Niort" if number == 1 else "Avignon")
+        campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE)
+        _image(campaign, 2)
+        _image(campaign, 1)
+    factories.CampaignFactory(status=Status.DRAFT)
+    factories.CampaignFactory(status=Status.SUBMITTED)
+    with CaptureQueriesContext(connection) as queries:
+        campaigns = list(campaign_list_public())
+        covers = [campaign.cover_images[0].alt_text for campaign in campaigns]
+        departments = {campaign.cooperative.ad.number for campaign in campaigns}
+    assert len(campaigns) == 6
+    assert covers == ["image 1"] * 6
+    assert departments == {"79", "84"}
+    assert len(queries) == 2
+
+
+def test_public_listing_filters(ad, other_ad):
+    niort = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad, city="Niort"), status=Status.LIVE, theme="sciences", school_level="college")
+    factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=other_ad, city="Avignon"), status=Status.LIVE)
+    assert list(campaign_list_public(department="79")) == [niort]
+    assert list(campaign_list_public(theme="sciences")) == [niort]
+    assert list(campaign_list_public(level="college")) == [niort]
+    assert list(campaign_list_public(query="niort")) == [niort]
+    assert list(campaign_list_public(query="introuvable")) == []
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED, Status.CANCELLED])
+def test_nothing_is_public_before_the_collection(campaign, status):
+    campaign.status = status
+    campaign.save()
+    with pytest.raises(Http404):
+        campaign_get_public(slug=campaign.slug)
+
+
+def test_public_detail_loads_everything_at_once(campaign):
+    campaign.status = Status.LIVE
+    campaign.save()
+    _image(campaign, 0)
+    found = campaign_get_public(slug=campaign.slug)
+    with CaptureQueriesContext(connection) as queries:
+        assert found.budget_total_cents == 170_000
+        list(found.images.all())
+        list(found.updates.all())
+        assert found.cooperative.ad.number == "79"
+    assert len(queries) == 0
+
+
+def test_actor_scope(campaign, teacher, animator, mandataire, treasurer, other_ad):
+    other_teacher = factories.teacher_of(factories.CooperativeFactory(ad=other_ad))
+    other_animator = factories.animator_of(other_ad)
+    for user in (teacher, animator, mandataire, treasurer, factories.federation_admin()):
+        assert list(campaign_list_for_actor(actor=user)) == [campaign]
+        assert campaign_get_for_actor(actor=user, slug=campaign.slug) == campaign
+    for user in (other_teacher, other_animator):
+        assert list(campaign_list_for_actor(actor=user)) == []
+        with pytest.raises(Http404):
+            campaign_get_for_actor(actor=user, slug=campaign.slug)
+    # Once public, everyone knows it exists, but it is still not in their own list.
+    campaign.status = Status.LIVE
+    campaign.save()
+    assert campaign_get_for_actor(actor=other_teacher, slug=campaign.slug) == campaign
+    assert list(campaign_list_for_actor(actor=other_teacher)) == []
+
+
+def test_predicates(campaign, teacher, animator, cooperative):
+    assert can_edit_campaign(teacher, campaign)
+    assert not can_edit_campaign(factories.teacher_of(cooperative), campaign)
+    assert not can_edit_campaign(animator, campaign)
+    assert not can_review_campaign(animator, campaign)
+    campaign.status = Status.SUBMITTED
+    assert can_review_campaign(animator, campaign)
+    assert not can_review_campaign(teacher, campaign)

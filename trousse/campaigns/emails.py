@@ -1,0 +1,71 @@
+"""E-mails the life cycle sends, after commit, through campaigns.tasks.campaign_notify_transition."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from trousse.accounts.models import Membership, Role
+
+from .models import CampaignTransition, Status
+
+
+def _absolute(url_name: str, *args) -> str:
+    try:
+        path = reverse(url_name, args=args)
+    except NoReverseMatch:
+        # The page may not be routed (e.g. a trimmed deployment): the site's home still helps.
+        path = "/"
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _message_for(transition: CampaignTransition) -> tuple[str, str, list[str]] | None:
+    """(template, subject, recipients) for the move, or None when nobody needs to hear of it."""
+    campaign = transition.campaign
+    teacher = [campaign.teacher.email]
+    to_status, from_status = transition.to_status, transition.from_status
+    title = campaign.title
+    if to_status == Status.SUBMITTED:
+        animators = list(
+            Membership.objects.filter(role=Role.ANIMATOR, ad_id=campaign.cooperative.ad_id, user__is_active=True).values_list("user__email", flat=True)
+        )
+        return "submitted", _("Un projet attend votre relecture : %(title)s") % {"title": title}, animators
+    if from_status == Status.SUBMITTED and to_status == Status.DRAFT:
+        return "changes_requested", _("Des modifications sont demandées pour votre projet « %(title)s »") % {"title": title}, teacher
+    subjects = {
+        Status.APPROVED: _("Votre projet « %(title)s » est validé"),
+        Status.REJECTED: _("Votre projet « %(title)s » n'a pas été retenu"),
+        Status.LIVE: _("La collecte de votre projet « %(title)s » est ouverte"),
+        Status.SUCCEEDED: _("Votre projet « %(title)s » est financé !"),
+        Status.FAILED: _("La collecte de votre projet « %(title)s » n'a pas atteint son objectif"),
+        Status.CANCELLED: _("Votre projet « %(title)s » est annulé"),
+    }
+    if to_status not in subjects:
+        return None
+    return str(to_status), subjects[to_status] % {"title": title}, teacher
+
+
+def campaign_transition_email_send(*, transition_id: int) -> int:
+    """Send the e-mail a move calls for; returns the number of messages sent."""
+    transition = CampaignTransition.objects.select_related("campaign__teacher", "campaign__cooperative__ad", "actor").get(pk=transition_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _message_for(transition)
+        if message is None:
+            return 0
+        template, subject, recipients = message
+        if not recipients:
+            return 0
+        campaign = transition.campaign
+        context = {
+            "campaign": campaign,
+            "transition": transition,
+            "teacher": campaign.teacher,
+            "campaign_url": _absolute("campaign_detail", campaign.slug),
+            "edit_url": _absolute("campaign_edit", campaign.slug),
+            "review_url": _absolute("review_detail", campaign.slug),
+            "site_url": settings.SITE_URL,
+        }
+        body = render_to_string(f"campaigns/email/{template}.txt", context)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
