@@ -1,0 +1,46 @@
+"""The donation block of the campaign page and the donors' links of the campaign's people."""
+
+from django import template
+from django.conf import settings
+
+from trousse.campaigns.models import MINIMUM_DONATION_CENTS, Status
+from trousse.payments import selectors
+from trousse.payments.services import DONATION_PRESETS_CENTS
+
+register = template.Library()
+
+
+@register.inclusion_tag("frontend/donations/_campaign_block_inner.html", takes_context=True)
+def donation_block(context, campaign=None, form=None, field_errors=None, error=""):
+    """{% donation_block campaign %}: progress, the form while the campaign is live, public messages."""
+    campaign = campaign or context.get("campaign")
+    remaining = max(0, campaign.optimum_goal_cents - campaign.raised_cents)
+    return {
+        "campaign": campaign,
+        "request": context.get("request"),
+        "csrf_token": context.get("csrf_token"),
+        "is_open": campaign.status == Status.LIVE and remaining >= MINIMUM_DONATION_CENTS,
+        "remaining_cents": remaining,
+        "minimum_cents": MINIMUM_DONATION_CENTS,
+        "presets": [cents for cents in DONATION_PRESETS_CENTS if cents <= remaining],
+        "public_messages": selectors.donation_list_public_messages(campaign=campaign),
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "form": form if form is not None else context.get("form"),
+        "field_errors": field_errors if field_errors is not None else (context.get("field_errors") or {}),
+        "error": error or context.get("error", ""),
+    }
+
+
+@register.inclusion_tag("frontend/donations/_campaign_manage_links_inner.html", takes_context=True)
+def donation_manage_links(context, campaign=None):
+    """Links to the donors and the CSV export, for whoever may see them (nothing for anyone else)."""
+    campaign = campaign or context.get("campaign")
+    request = context.get("request")
+    visibility = selectors.donation_visibility(actor=getattr(request, "user", None), campaign=campaign)
+    return {"campaign": campaign, "visibility": visibility, "full": visibility == selectors.DONORS_FULL}
+
+
+@register.inclusion_tag("frontend/donations/_progress.html")
+def donation_progress(campaign):
+    return {"campaign": campaign}

@@ -1,0 +1,38 @@
+"""Log in, log out and password reset: Django's auth views with our templates."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
+
+
+# Guessing passwords or flooding inboxes costs a few attempts a minute, per address.
+@method_decorator(ratelimit(key="ip", rate="20/m", method="POST", block=True), name="post")
+class LoginView(auth_views.LoginView):
+    template_name = "frontend/accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@method_decorator(ratelimit(key="ip", rate="5/m", method="POST", block=True), name="post")
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "frontend/accounts/password_reset_form.html"
+    email_template_name = "frontend/accounts/password_reset_email.txt"
+    subject_template_name = "frontend/accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "frontend/accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "frontend/accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "frontend/accounts/password_reset_complete.html"

@@ -1,0 +1,109 @@
+"""The animator's pages: the review queue and the review of one campaign."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from frontend.forms import ApproveForm, RejectForm, RequestChangesForm
+from frontend.views.utils import forbid_if_refused, show_application_error
+from trousse.accounts.selectors import actor_scope
+from trousse.campaigns import selectors as campaign_selectors
+from trousse.exceptions import ApplicationError
+from trousse.moderation import selectors as moderation_selectors
+from trousse.moderation import services as moderation_services
+
+
+def _require_animator(user) -> None:
+    scope = actor_scope(user)
+    if not (scope.animator_of or scope.is_federation_admin):
+        raise PermissionDenied(_("Les relectures sont réservées aux animateur·rices des associations départementales."))
+
+
+@login_required
+@require_GET
+def review_queue(request):
+    _require_animator(request.user)
+    queue = moderation_selectors.review_queue(actor=request.user)
+    return render(request, "frontend/moderation/queue.html", {"queue": queue})
+
+
+def _reviewed_campaign(request, slug):
+    campaign = campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
+    if not campaign_selectors.is_campaign_reviewer(request.user, campaign):
+        raise PermissionDenied(_("Seul·e l'animateur·rice de l'AD du projet peut le relire."))
+    return campaign
+
+
+def _render_review(request, campaign, *, approve_form=None, changes_form=None, reject_form=None, status=200):
+    context = {
+        "campaign": campaign,
+        "can_decide": campaign_selectors.can_review_campaign(request.user, campaign),
+        "diff": moderation_selectors.campaign_diff(campaign=campaign),
+        "audit_trail": moderation_selectors.campaign_audit_trail(actor=request.user, campaign=campaign),
+        "approve_form": approve_form or ApproveForm(),
+        "changes_form": changes_form or RequestChangesForm(),
+        "reject_form": reject_form or RejectForm(),
+    }
+    return render(request, "frontend/moderation/review.html", context, status=status)
+
+
+@login_required
+@require_GET
+def review_detail(request, slug):
+    return _render_review(request, _reviewed_campaign(request, slug))
+
+
+@login_required
+@require_POST
+def review_approve(request, slug):
+    campaign = _reviewed_campaign(request, slug)
+    form = ApproveForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign = moderation_services.review_approve(actor=request.user, campaign=campaign, comment=form.cleaned_data["comment"])
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form)
+        else:
+            messages.success(request, _("Projet validé. L'enseignant·e est prévenu·e."))
+            return redirect("review_queue")
+    return _render_review(request, campaign, approve_form=form, status=400)
+
+
+@login_required
+@require_POST
+def review_request_changes(request, slug):
+    campaign = _reviewed_campaign(request, slug)
+    form = RequestChangesForm(request.POST)
+    if form.is_valid():
+        try:
+            moderation_services.review_request_changes(
+                actor=request.user, campaign=campaign, field_comments=form.field_comments(), message=form.cleaned_data["message"]
+            )
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form, field_map={name: f"field_{name}" for name in form.field_comments()})
+        else:
+            messages.success(request, _("Demande de modifications envoyée à l'enseignant·e."))
+            return redirect("review_queue")
+    return _render_review(request, campaign, changes_form=form, status=400)
+
+
+@login_required
+@require_POST
+def review_reject(request, slug):
+    campaign = _reviewed_campaign(request, slug)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            moderation_services.review_reject(actor=request.user, campaign=campaign, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form)
+        else:
+            messages.success(request, _("Projet refusé. L'enseignant·e est prévenu·e."))
+            return redirect("review_queue")
+    return _render_review(request, campaign, reject_form=form, status=400)

@@ -1,0 +1,269 @@
+"""The teacher's pages: dashboard, campaign editor, pictures, submission, news.
+
+Views are thin: a form validates what was typed, one service decides and writes,
+its ApplicationError is shown next to the field or at the top of the page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from frontend.forms import (
+    SERVICE_TO_FORM_FIELD,
+    BudgetLineFormSet,
+    CampaignForm,
+    CancelForm,
+    ImageForm,
+    NewsForm,
+    budget_initial,
+)
+from frontend.views.utils import forbid_if_refused, show_application_error
+from trousse.accounts.models import Cooperative
+from trousse.accounts.selectors import actor_scope
+from trousse.campaigns import selectors as campaign_selectors
+from trousse.campaigns import services as campaign_services
+from trousse.campaigns.models import EDITABLE_STATUSES, Status
+from trousse.exceptions import ApplicationError
+from trousse.moderation import selectors as moderation_selectors
+
+DASHBOARD_PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    scope = actor_scope(request.user)
+    paginator = Paginator(campaign_selectors.campaign_list_for_actor(actor=request.user), DASHBOARD_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [
+        {
+            "campaign": campaign,
+            "can_edit": campaign_selectors.can_edit_campaign(request.user, campaign),
+            "can_review": campaign_selectors.can_review_campaign(request.user, campaign),
+        }
+        for campaign in page.object_list
+    ]
+    queue_size = None
+    if scope.animator_of or scope.is_federation_admin:
+        queue_size = len(moderation_selectors.review_queue(actor=request.user))
+    return render(request, "frontend/teacher/dashboard.html", {"scope": scope, "page": page, "rows": rows, "queue_size": queue_size})
+
+
+def _teacher_cooperatives(user):
+    scope = actor_scope(user)
+    return list(Cooperative.objects.filter(pk__in=scope.teacher_of).select_related("ad").order_by("name"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    cooperatives = _teacher_cooperatives(request.user)
+    if not cooperatives:
+        # Anyone may know the editor exists; only a cooperative's teacher may use it.
+        raise PermissionDenied(_("Seul·e un·e enseignant·e d'une coopérative peut créer un projet."))
+    data = request.POST if request.method == "POST" else None
+    form = CampaignForm(data, cooperatives=cooperatives)
+    formset = BudgetLineFormSet(data, prefix="budget")
+    if data is not None:
+        form_valid, formset_valid = form.is_valid(), formset.is_valid()
+        if form_valid and formset_valid:
+            cooperative = next(coop for coop in cooperatives if coop.pk == form.cleaned_data["cooperative"])
+            try:
+                campaign = campaign_services.campaign_create(
+                    actor=request.user,
+                    cooperative=cooperative,
+                    budget_lines=formset.budget_lines(campaign_services.BudgetLineData),
+                    **form.service_fields(),
+                )
+            except ApplicationError as error:
+                forbid_if_refused(error)
+                show_application_error(error, form, formset=formset, field_map=SERVICE_TO_FORM_FIELD)
+            else:
+                messages.success(request, _("Le projet est enregistré en brouillon. Ajoutez des photos, puis envoyez-le en relecture."))
+                return redirect("campaign_manage", slug=campaign.slug)
+    status = 400 if form.errors or formset.total_error_count() else 200
+    return render(request, "frontend/teacher/campaign_form.html", {"form": form, "formset": formset, "campaign": None, "review_comments": {}}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, slug):
+    campaign = campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
+    if not campaign_selectors.can_edit_campaign(request.user, campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier ce projet."))
+    data = request.POST if request.method == "POST" else None
+    form = CampaignForm(data, initial=CampaignForm.initial_from(campaign))
+    formset = BudgetLineFormSet(data, initial=budget_initial(campaign), prefix="budget")
+    if data is not None:
+        form_valid, formset_valid = form.is_valid(), formset.is_valid()
+        if form_valid and formset_valid:
+            try:
+                campaign = campaign_services.campaign_update(
+                    actor=request.user,
+                    campaign=campaign,
+                    budget_lines=formset.budget_lines(campaign_services.BudgetLineData),
+                    **form.service_fields(),
+                )
+            except ApplicationError as error:
+                forbid_if_refused(error)
+                show_application_error(error, form, formset=formset, field_map=SERVICE_TO_FORM_FIELD)
+            else:
+                if campaign.status == Status.SUBMITTED:
+                    messages.success(request, _("Modifications enregistrées. Le projet est en relecture par l'animateur·rice de votre AD."))
+                else:
+                    messages.success(request, _("Modifications enregistrées."))
+                return redirect("campaign_manage", slug=campaign.slug)
+    comments = moderation_selectors.open_review_comments(campaign=campaign)
+    # Reviewers comment on model fields; the form names money fields without "_cents".
+    comments = {SERVICE_TO_FORM_FIELD.get(field, field): text for field, text in comments.items()}
+    status = 400 if form.errors or formset.total_error_count() else 200
+    context = {
+        "form": form,
+        "formset": formset,
+        "campaign": campaign,
+        "review_comments": comments,
+        "goes_back_to_review": campaign.status in (Status.APPROVED, Status.LIVE),
+    }
+    return render(request, "frontend/teacher/campaign_form.html", context, status=status)
+
+
+def _render_manage(request, campaign, *, image_form=None, news_form=None, cancel_form=None, status=200):
+    user = request.user
+    can_edit = campaign_selectors.can_edit_campaign(user, campaign)
+    can_post_news = campaign_selectors.can_post_news(user, campaign)
+    can_cancel = campaign_selectors.can_cancel_campaign(user, campaign)
+    context = {
+        "campaign": campaign,
+        "can_edit": can_edit,
+        "can_submit": campaign_selectors.can_submit_campaign(user, campaign),
+        "can_post_news": can_post_news,
+        "can_cancel": can_cancel,
+        "can_review": campaign_selectors.can_review_campaign(user, campaign),
+        "image_form": image_form or (ImageForm() if can_edit else None),
+        "news_form": news_form or (NewsForm() if can_post_news else None),
+        "cancel_form": cancel_form or (CancelForm() if can_cancel else None),
+        "review_comments": moderation_selectors.open_review_comments(campaign=campaign),
+        "audit_trail": moderation_selectors.campaign_audit_trail(actor=user, campaign=campaign)
+        if campaign_selectors.can_see_audit_trail(user, campaign)
+        else [],
+        "edit_goes_back_to_review": campaign.status in (Status.APPROVED, Status.LIVE),
+        "is_editable_status": campaign.status in EDITABLE_STATUSES,
+    }
+    return render(request, "frontend/teacher/campaign_manage.html", context, status=status)
+
+
+def _insider_campaign(request, slug):
+    """The campaign for its insiders; a public campaign seen by an outsider is a 403, not a page."""
+    campaign = campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
+    if not campaign_selectors.is_campaign_insider(request.user, campaign):
+        raise PermissionDenied(_("Cette page est réservée à la classe et à son association départementale."))
+    return campaign
+
+
+@login_required
+@require_GET
+def campaign_manage(request, slug):
+    return _render_manage(request, _insider_campaign(request, slug))
+
+
+@login_required
+@require_POST
+def campaign_image_add(request, slug):
+    campaign = _insider_campaign(request, slug)
+    if not campaign_selectors.can_edit_campaign(request.user, campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier ce projet."))
+    form = ImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            campaign_services.campaign_image_add(
+                actor=request.user,
+                campaign=campaign,
+                upload=form.cleaned_data["upload"],
+                alt_text=form.cleaned_data["alt_text"],
+                consent_confirmed=form.cleaned_data["consent_confirmed"],
+            )
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form)
+        else:
+            messages.success(request, _("Photo ajoutée."))
+            return redirect("campaign_manage", slug=campaign.slug)
+    return _render_manage(request, campaign, image_form=form, status=400)
+
+
+@login_required
+@require_POST
+def campaign_image_remove(request, slug, image_id):
+    campaign = _insider_campaign(request, slug)
+    if not campaign_selectors.can_edit_campaign(request.user, campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier ce projet."))
+    image = next((image for image in campaign.images.all() if image.pk == image_id), None)
+    if image is None:
+        raise Http404("image")
+    try:
+        campaign_services.campaign_image_remove(actor=request.user, image=image)
+    except ApplicationError as error:
+        forbid_if_refused(error)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Photo retirée."))
+    return redirect("campaign_manage", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_submit(request, slug):
+    campaign = _insider_campaign(request, slug)
+    if not campaign_selectors.is_campaign_teacher(request.user, campaign):
+        raise PermissionDenied(_("Seul·e l'enseignant·e du projet peut l'envoyer en relecture."))
+    try:
+        campaign_services.campaign_submit(actor=request.user, campaign=campaign)
+    except ApplicationError as error:
+        forbid_if_refused(error)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Projet envoyé en relecture. L'animateur·rice de votre AD vous répondra ici."))
+    return redirect("campaign_manage", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_news_post(request, slug):
+    campaign = _insider_campaign(request, slug)
+    if not campaign_selectors.can_post_news(request.user, campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas publier de nouvelles sur ce projet."))
+    form = NewsForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign_services.campaign_news_post(actor=request.user, campaign=campaign, title=form.cleaned_data["title"], body=form.cleaned_data["body"])
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form)
+        else:
+            messages.success(request, _("Nouvelle publiée sur la page du projet."))
+            return redirect("campaign_manage", slug=campaign.slug)
+    return _render_manage(request, campaign, news_form=form, status=400)
+
+
+@login_required
+@require_POST
+def campaign_cancel(request, slug):
+    campaign = _insider_campaign(request, slug)
+    if not campaign_selectors.can_cancel_campaign(request.user, campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas annuler ce projet."))
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign_services.campaign_cancel(actor=request.user, campaign=campaign, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            forbid_if_refused(error)
+            show_application_error(error, form)
+        else:
+            messages.success(request, _("Projet annulé. Les donateurs éventuels seront remboursés."))
+            return redirect("campaign_manage", slug=campaign.slug)
+    return _render_manage(request, campaign, cancel_form=form, status=400)

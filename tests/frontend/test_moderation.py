@@ -1,0 +1,103 @@
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from trousse.campaigns.models import Status
+from trousse.campaigns import services as campaign_services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submitted(campaign, teacher):
+    return campaign_services.campaign_submit(actor=teacher, campaign=campaign)
+
+
+def test_queue_lists_the_ads_submitted_campaigns_oldest_first(client, animator, cooperative, submitted, other_cooperative):
+    newer = factories.CampaignFactory(cooperative=cooperative, status=Status.SUBMITTED, submitted_at=timezone.now(), title="Plus récent")
+    factories.CampaignFactory(cooperative=other_cooperative, status=Status.SUBMITTED, submitted_at=timezone.now(), title="Projet du Vaucluse")
+    client.force_login(animator)
+
+    content = client.get(reverse("review_queue")).content.decode()
+
+    assert content.index(submitted.title.replace("'", "&#x27;")) < content.index(newer.title)
+    assert "Projet du Vaucluse" not in content
+
+
+def test_queue_is_for_animators_only(client, teacher, treasurer):
+    for user in (teacher, treasurer):
+        client.force_login(user)
+        assert client.get(reverse("review_queue")).status_code == 403
+
+
+def test_review_page_for_the_right_animator_only(client, submitted, animator, other_animator, teacher):
+    url = reverse("review_detail", args=[submitted.slug])
+    client.force_login(animator)
+    page = client.get(url)
+    assert page.status_code == 200 and "Demander des modifications" in page.content.decode()
+
+    client.force_login(other_animator)
+    assert client.get(url).status_code == 404  # a draft of another AD: it does not exist for them
+    client.force_login(teacher)
+    assert client.get(url).status_code == 403  # knows the campaign, may not review it
+
+
+def test_animator_requests_changes_with_comments_per_field(client, submitted, animator, teacher):
+    client.force_login(animator)
+    response = client.post(reverse("review_request_changes", args=[submitted.slug]), {"field_title": "Trop long.", "field_budget_lines": "Détaillez le transport."})
+    assert response.status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Status.DRAFT
+
+    client.force_login(teacher)
+    page = client.get(reverse("campaign_manage", args=[submitted.slug])).content.decode()
+    assert "Trop long." in page and "Détaillez le transport." in page
+    edit = client.get(reverse("campaign_edit", args=[submitted.slug])).content.decode()
+    assert "Trop long." in edit and "Détaillez le transport." in edit
+
+
+def test_request_changes_needs_at_least_one_remark(client, submitted, animator):
+    client.force_login(animator)
+    response = client.post(reverse("review_request_changes", args=[submitted.slug]), {})
+    assert response.status_code == 400 and "au moins une remarque" in response.content.decode()
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+
+
+def test_animator_approves_and_the_audit_trail_shows_it(client, submitted, animator):
+    client.force_login(animator)
+    assert client.post(reverse("review_approve", args=[submitted.slug]), {"comment": "Bravo."}).status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Status.APPROVED
+    page = client.get(reverse("review_detail", args=[submitted.slug])).content.decode()
+    assert "Bravo." in page and "Historique" in page
+    assert "Valider</button>" not in page  # nothing left to decide
+
+
+def test_animator_rejects_with_a_reason(client, submitted, animator):
+    client.force_login(animator)
+    assert client.post(reverse("review_reject", args=[submitted.slug]), {"reason": ""}).status_code == 400
+    assert client.post(reverse("review_reject", args=[submitted.slug]), {"reason": "Hors du champ de La Trousse."}).status_code == 302
+    submitted.refresh_from_db()
+    assert submitted.status == Status.REJECTED
+
+
+def test_a_decision_on_a_campaign_no_longer_submitted_is_refused_with_a_message(client, submitted, animator):
+    client.force_login(animator)
+    client.post(reverse("review_approve", args=[submitted.slug]))
+    response = client.post(reverse("review_reject", args=[submitted.slug]), {"reason": "Trop tard."})
+    assert response.status_code in (400, 409)
+    submitted.refresh_from_db()
+    assert submitted.status == Status.APPROVED
+
+
+def test_review_page_shows_the_diff_after_an_edit_of_an_approved_campaign(client, submitted, animator, teacher):
+    from trousse.moderation import services as moderation_services
+
+    moderation_services.review_approve(actor=animator, campaign=submitted)
+    campaign_services.campaign_update(actor=teacher, campaign=submitted, title="Classe de mer, nouveau titre")
+    client.force_login(animator)
+    page = client.get(reverse("review_detail", args=[submitted.slug])).content.decode()
+    assert "Modifications depuis la dernière validation" in page
+    assert "<ins>Classe de mer, nouveau titre</ins>" in page

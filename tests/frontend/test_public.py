@@ -1,0 +1,128 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from trousse.campaigns.cache import public_cache_bump
+from trousse.campaigns.models import SchoolLevel, Status, Theme
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_live_campaigns_only(client, cooperative):
+    factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Potager de l'école")
+    factories.CampaignFactory(cooperative=cooperative, status=Status.DRAFT, title="Brouillon secret")
+    factories.CampaignFactory(cooperative=cooperative, status=Status.SUBMITTED, title="En relecture")
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Potager de l&#x27;école" in content
+    assert "Brouillon secret" not in content
+    assert "En relecture" not in content
+
+
+def test_home_filters_by_department_theme_level_and_text(client, cooperative, other_cooperative):
+    factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Classe de mer", theme=Theme.SCHOOL_TRIP)
+    factories.CampaignFactory(cooperative=other_cooperative, status=Status.LIVE, title="Chorale d'Avignon", theme=Theme.ARTS_CULTURE, school_level=SchoolLevel.MATERNELLE)
+
+    def titles(**params):
+        return client.get(reverse("home"), params).content.decode()
+
+    assert "Chorale" not in titles(departement="79") and "Classe de mer" in titles(departement="79")
+    assert "Classe de mer" not in titles(theme=Theme.ARTS_CULTURE) and "Chorale" in titles(theme=Theme.ARTS_CULTURE)
+    assert "Classe de mer" not in titles(level=SchoolLevel.MATERNELLE)
+    assert "Chorale" in titles(q="chorale") and "Classe de mer" not in titles(q="chorale")
+
+
+def test_home_ignores_a_bad_filter_value(client, cooperative):
+    factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Classe de mer")
+    response = client.get(reverse("home"), {"theme": "n'importe quoi", "page": "zzz"})
+    assert response.status_code == 200
+    assert "Classe de mer" in response.content.decode()
+
+
+def test_home_paginates(client, cooperative):
+    for n in range(14):
+        factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title=f"Projet numéro {n:02d}", deadline=timezone.localdate() + datetime.timedelta(days=10 + n))
+    first = client.get(reverse("home")).content.decode()
+    second = client.get(reverse("home"), {"page": 2}).content.decode()
+    assert "Projet numéro 00" in first and "Projet numéro 13" not in first
+    assert "Projet numéro 13" in second and "Page 2 sur 2" in second
+
+
+def test_home_listing_is_cached_until_a_campaign_changes(client, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Ancien titre")
+    assert "Ancien titre" in client.get(reverse("home")).content.decode()
+
+    campaign.title = "Nouveau titre"
+    campaign.save()
+    assert "Ancien titre" in client.get(reverse("home")).content.decode(), "served from the cache"
+
+    public_cache_bump(campaign.pk)
+    assert "Nouveau titre" in client.get(reverse("home")).content.decode()
+
+
+def test_campaign_page_shows_story_budget_progress_share_links_and_open_graph(client, live_campaign):
+    live_campaign.raised_cents = 50_000
+    live_campaign.save()
+
+    response = client.get(reverse("campaign_detail", args=[live_campaign.slug]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "<strong>trois jours</strong>" in content  # the sanitised story
+    assert "Transport en car" in content and "Hébergement" in content
+    assert "500\u00a0€" in content and "50 %" in content  # raised and share of the minimum goal
+    assert "jours restants" in content
+    assert 'property="og:title" content="Classe de mer à l&#x27;île d&#x27;Aix"' in content
+    assert 'property="og:image" content="http://testserver/media/campaigns/' in content
+    assert "mailto:?subject=" in content
+    assert "https://www.facebook.com/sharer/sharer.php?u=http%3A%2F%2Ftestserver%2Fprojets%2Fclasse-de-mer%2F" in content
+    assert "https://wa.me/?text=" in content and "https://x.com/intent/post?url=" in content
+    assert "<script src=\"https://" not in content  # no third-party script for sharing
+
+
+def test_campaign_page_progress_is_fresh_while_the_story_is_cached(client, live_campaign):
+    url = reverse("campaign_detail", args=[live_campaign.slug])
+    client.get(url)
+    live_campaign.raised_cents = 75_000
+    live_campaign.description_html = "<p>Texte changé sans invalidation</p>"
+    live_campaign.save()
+
+    content = client.get(url).content.decode()
+
+    assert "750\u00a0€" in content  # progress is rendered on every request
+    assert "Texte changé" not in content  # the story comes from the cache
+
+
+def test_campaign_page_is_404_unless_public(client, campaign):
+    assert client.get(reverse("campaign_detail", args=[campaign.slug])).status_code == 404
+    assert client.get(reverse("campaign_detail", args=["nexiste-pas"])).status_code == 404
+
+
+def test_finished_campaign_stays_visible_without_days_left(client, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.SUCCEEDED)
+    content = client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode()
+    assert "Collecte terminée" in content and "jours restants" not in content
+
+
+def test_pages_are_in_english_after_switching_language(client, live_campaign):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
+    assert response.status_code == 302
+
+    content = client.get(reverse("home")).content.decode()
+    assert 'lang="en"' in content
+    assert "Class projects to support" in content
+    assert "Skip to content" in content
+
+
+def test_base_layout_is_accessible(client):
+    content = client.get(reverse("home")).content.decode()
+    assert 'class="skip-link" href="#contenu"' in content and 'id="contenu"' in content
+    assert '<label class="visually-hidden" for="language-select">' in content
+    assert 'aria-label="Navigation principale"' in content
+    assert "<h1>" in content

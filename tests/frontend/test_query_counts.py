@@ -1,0 +1,54 @@
+"""The public pages run a constant number of queries, whatever the number of campaigns, pictures and lines."""
+
+import pytest
+from django.urls import reverse
+
+from trousse.campaigns.models import BudgetCategory, CampaignUpdate, Status
+from tests import factories
+
+from .conftest import add_images
+
+pytestmark = pytest.mark.django_db
+
+# Counted on an empty cache, the worst case. Home: départements, count, page, covers.
+HOME_MAX_QUERIES = 4
+# Campaign, budget lines, pictures, news; the rest is the donation block's allowance.
+CAMPAIGN_MAX_QUERIES = 6
+
+
+def make_live_campaigns(cooperative, count: int, *, pictures: int, lines: int):
+    campaigns = []
+    for n in range(count):
+        budget = [(f"Ligne {i}", BudgetCategory.EQUIPMENT, 10_000) for i in range(lines)]
+        campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, budget=budget, minimum_goal_cents=5_000, optimum_goal_cents=5_000)
+        add_images(campaign, pictures)
+        campaigns.append(campaign)
+    return campaigns
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_home_page_query_count_is_constant(client, cooperative, django_assert_max_num_queries, count):
+    make_live_campaigns(cooperative, count, pictures=count, lines=2)
+    with django_assert_max_num_queries(HOME_MAX_QUERIES):
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_filtered_home_page_query_count_is_constant(client, cooperative, django_assert_max_num_queries, count):
+    make_live_campaigns(cooperative, count, pictures=2, lines=1)
+    with django_assert_max_num_queries(HOME_MAX_QUERIES):
+        response = client.get(reverse("home"), {"departement": cooperative.ad.number, "q": "classe", "page": "1"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_campaign_page_query_count_is_constant(client, cooperative, teacher, django_assert_max_num_queries, count):
+    (campaign,) = make_live_campaigns(cooperative, 1, pictures=count, lines=count)
+    CampaignUpdate.objects.bulk_create(
+        CampaignUpdate(campaign=campaign, author=teacher, title=f"Nouvelle {n}", body="...", body_html="<p>...</p>") for n in range(count)
+    )
+    with django_assert_max_num_queries(CAMPAIGN_MAX_QUERIES):
+        response = client.get(reverse("campaign_detail", args=[campaign.slug]))
+    assert response.status_code == 200
+    assert response.content.decode().count("<h3>Nouvelle ") == count

@@ -1,0 +1,155 @@
+"""The payments API (/api/v1/): one view per operation, each calling one service."""
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trousse.campaigns.models import Campaign
+
+from . import selectors, services
+from .models import DonorType, PaymentMethod
+from .ratelimits import donation_attempt_limited
+
+
+class DonationCreateApi(APIView):
+    """A donor (no account) gives to a live campaign: the donation is created and sent to Stripe."""
+
+    permission_classes = [AllowAny]
+    # No session: anonymous donors, and no CSRF to bypass for a logged-in browser.
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        campaign = serializers.SlugField()
+        amount_cents = serializers.IntegerField(min_value=1)
+        method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+        card_payment_method = serializers.CharField(required=False, allow_blank=True, default="", help_text="pm_… or the card_… of a Stripe.js token")
+        iban = serializers.CharField(required=False, allow_blank=True, default="")
+        donor_type = serializers.ChoiceField(choices=DonorType.choices, default=DonorType.INDIVIDUAL)
+        first_name = serializers.CharField(max_length=100)
+        last_name = serializers.CharField(max_length=100)
+        email = serializers.EmailField()
+        company_name = serializers.CharField(required=False, allow_blank=True, default="")
+        siret = serializers.CharField(required=False, allow_blank=True, default="")
+        address_line = serializers.CharField(required=False, allow_blank=True, default="")
+        postal_code = serializers.CharField(required=False, allow_blank=True, default="")
+        city = serializers.CharField(required=False, allow_blank=True, default="")
+        wants_tax_receipt = serializers.BooleanField(default=False)
+        is_parent_of_pupil = serializers.BooleanField(default=False)
+        public_message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+        is_anonymous = serializers.BooleanField(default=False)
+
+    class OutputSerializer(serializers.Serializer):
+        public_id = serializers.UUIDField(source="donation.public_id")
+        status = serializers.CharField(source="donation.status")
+        client_secret = serializers.CharField()
+        requires_action = serializers.BooleanField()
+        declined = serializers.BooleanField()
+        message = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        campaign = get_object_or_404(Campaign, slug=data.pop("campaign"))
+        if donation_attempt_limited(request, campaign_id=campaign.pk):
+            return Response({"detail": _("Trop de tentatives en peu de temps. Réessayez dans quelques minutes.")}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        card_payment_method, iban = data.pop("card_payment_method"), data.pop("iban")
+        donation = services.donation_create(campaign=campaign, **data)
+        start = services.donation_payment_start(
+            donation=donation,
+            card_payment_method=card_payment_method,
+            iban=iban,
+            ip_address=request.META.get("REMOTE_ADDR", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer(start).data, status=status.HTTP_201_CREATED)
+
+
+class DonationStatusApi(APIView):
+    """A donation's state by its public id (the donor's page polls it while a debit is processing)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    class OutputSerializer(serializers.Serializer):
+        public_id = serializers.UUIDField()
+        status = serializers.CharField()
+        status_label = serializers.CharField(source="get_status_display")
+        amount_cents = serializers.IntegerField()
+        refunded_cents = serializers.IntegerField()
+        campaign = serializers.SlugField(source="campaign.slug")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, public_id):
+        donation = selectors.donation_get_public(public_id=public_id)
+        return Response(self.OutputSerializer(donation).data)
+
+
+class CampaignDonationListApi(APIView):
+    """A campaign's donations for its cooperative and AD (teacher: anonymous donors' amounts hidden)."""
+
+    class OutputSerializer(serializers.Serializer):
+        public_id = serializers.UUIDField()
+        created_at = serializers.DateTimeField()
+        status = serializers.CharField()
+        amount_cents = serializers.IntegerField(allow_null=True)
+        refunded_cents = serializers.IntegerField(allow_null=True)
+        donor_name = serializers.CharField()
+        email = serializers.CharField(allow_null=True)
+        public_message = serializers.CharField()
+        is_anonymous = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, slug):
+        campaign, visibility = selectors.campaign_get_for_donations(actor=request.user, slug=slug)
+        donations = selectors.donation_list_for_actor(actor=request.user, campaign=campaign)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(donations, request, view=self)
+        full = visibility == selectors.DONORS_FULL
+        rows = [
+            {
+                "public_id": d.public_id,
+                "created_at": d.created_at,
+                "status": d.status,
+                "amount_cents": d.amount_cents if full or not d.is_anonymous else None,
+                "refunded_cents": d.refunded_cents if full or not d.is_anonymous else None,
+                "donor_name": d.donor_display_name,
+                "email": d.email if full else None,
+                "public_message": d.public_message,
+                "is_anonymous": d.is_anonymous,
+            }
+            for d in page
+        ]
+        data = self.OutputSerializer(rows, many=True).data
+        return paginator.get_paginated_response(data)
+
+
+class DonationRefundApi(APIView):
+    """The AD treasurer refunds a donation, fully (no amount) or partly, with a reason."""
+
+    class InputSerializer(serializers.Serializer):
+        amount_cents = serializers.IntegerField(required=False, min_value=1)
+        reason = serializers.CharField(max_length=300)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        amount_cents = serializers.IntegerField()
+        status = serializers.CharField()
+        reason = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
+    def post(self, request, public_id):
+        # Outside the cooperative and AD: 404; seen but not the treasurer: the service's 403.
+        donation = selectors.donation_get_for_actor(actor=request.user, public_id=public_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refund = services.donation_refund(actor=request.user, donation=donation, **serializer.validated_data)
+        refund.refresh_from_db()
+        return Response(self.OutputSerializer(refund).data, status=status.HTTP_202_ACCEPTED)
+
