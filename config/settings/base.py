@@ -159,11 +159,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules not named tasks.py (autodiscovery finds only those).
 CELERY_IMPORTS = ["trousse.payments.receipt_tasks"]
+# Every periodic job in one place (beat in production; run_embedded's thread on one machine).
 CELERY_BEAT_SCHEDULE = {
-    "campaigns-advance-by-date": {
-        "task": "trousse.campaigns.tasks.campaigns_advance_by_date",
-        "schedule": 300.0,
-    },
+    "campaigns-advance-by-date": {"task": "trousse.campaigns.tasks.campaigns_advance_by_date", "schedule": 300.0},
+    # A lost webhook loses no donation: ask Stripe about what is still open.
+    "payments-reconcile": {"task": "trousse.payments.tasks.donations_reconcile", "schedule": 600.0},
+    "privacy-retention-purge": {"task": "trousse.privacy.tasks.privacy_retention_run", "schedule": 24 * 3600.0},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -206,5 +207,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # fontTools (fpdf2's font subsetting) narrates every receipt at INFO.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

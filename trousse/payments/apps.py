@@ -9,4 +9,4 @@ class PaymentsConfig(AppConfig):
         # Register our Celery tasks in every process, not only in workers: other apps
         # dispatch `trousse.payments.tasks.campaign_refund_all` by name (they must not
         # import us), and Celery's autodiscovery is lazy outside workers.
-        from . import tasks  # noqa: F401
+        from . import receipt_tasks, tasks  # noqa: F401

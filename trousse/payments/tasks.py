@@ -2,17 +2,7 @@
 
 from celery import shared_task
 
-from config.celery import app
-
 from . import services
-
-RECONCILE_SCHEDULE_KEY = "payments-reconcile"
-# The beat entry lives here (the schedule in settings is not ours); added once, never overwriting.
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    RECONCILE_SCHEDULE_KEY: {"task": "trousse.payments.tasks.donations_reconcile", "schedule": 600.0},
-}
-
 
 @shared_task(name="trousse.payments.tasks.donation_confirmation_send")
 def donation_confirmation_send(donation_id: int) -> bool:

@@ -2,17 +2,7 @@
 
 from celery import shared_task
 
-from config.celery import app
-
 RETENTION_TASK = "trousse.privacy.tasks.privacy_retention_run"
-
-# The daily purge joins whatever schedule the settings define (CELERY_BEAT_SCHEDULE):
-# beat imports the task modules before it reads the schedule.
-app.conf.beat_schedule = {
-    **(app.conf.beat_schedule or {}),
-    "privacy-retention-purge": {"task": RETENTION_TASK, "schedule": 24 * 3600.0},
-}
-
 
 @shared_task(name="trousse.privacy.tasks.donor_data_link_send", acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def donor_data_link_send(email: str, language: str | None = None) -> bool:

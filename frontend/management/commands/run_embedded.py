@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.embedded_beat import EmbeddedBeat
 from trousse.payments import localstripe_server
 
 HOST, PORT = "127.0.0.1", 8000
@@ -44,6 +45,10 @@ class Command(BaseCommand):
             webhook_url = f"http://{HOST}:{PORT}/payments/stripe/webhook/"
             localstripe_server.register_webhook(api_base=api_base, url=webhook_url, secret=settings.STRIPE_WEBHOOK_SECRET)
             self.stdout.write(f"localstripe posts its events to {webhook_url}.")
+        serving_process = is_reloader_child or options["noreload"]
+        if settings.CELERY_TASK_ALWAYS_EAGER and serving_process:
+            # No beat process on one machine: the periodic jobs run in a thread here.
+            EmbeddedBeat().start()
         try:
             call_command("runserver", f"{HOST}:{PORT}", use_reloader=not options["noreload"])
         finally:
