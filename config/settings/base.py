@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-advance-by-date": {"task": "trousse.campaigns.tasks.campaigns_advance_by_date", "schedule": 300.0},
     # A lost webhook loses no donation: ask Stripe about what is still open.
     "payments-reconcile": {"task": "trousse.payments.tasks.donations_reconcile", "schedule": 600.0},
+    # Receipts of succeeded campaigns whose dispatch was lost (a broker outage at the wrong moment).
+    "receipts-issue-missing": {"task": "trousse.payments.receipt_tasks.tax_receipts_issue_missing", "schedule": 6 * 3600.0},
     "privacy-retention-purge": {"task": "trousse.privacy.tasks.privacy_retention_run", "schedule": 24 * 3600.0},
 }
 

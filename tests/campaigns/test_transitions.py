@@ -105,7 +105,11 @@ def test_end_decides_on_the_minimum_goal(cooperative, teacher, raised, expected,
         campaign_end(campaign=campaign)
     assert campaign.status == expected
     assert campaign.ended_at is not None
-    assert refunds == ([("trousse.payments.tasks.campaign_refund_all", campaign.pk)] if expected == Status.FAILED else [])
+    # Failure refunds every donor; success issues the tax receipts, which waited for it.
+    if expected == Status.FAILED:
+        assert refunds == [("trousse.payments.tasks.campaign_refund_all", campaign.pk)]
+    else:
+        assert refunds == [("trousse.payments.receipt_tasks.tax_receipts_issue_for_campaign", campaign.pk)]
 
 
 def test_end_twice_is_harmless(cooperative, teacher, refunds):
@@ -129,6 +133,24 @@ def test_cancel_needs_a_reason_and_refunds_after_commit(teacher, cooperative, re
     # ...and the refunds are asked for once it happened.
     assert refunds == [("trousse.payments.tasks.campaign_refund_all", campaign.pk)]
     assert CampaignTransition.objects.get().comment == "Sortie annulée par la mairie"
+
+
+def test_receipts_are_asked_for_only_once_the_success_committed(cooperative, teacher, refunds, django_capture_on_commit_callbacks):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE, raised_cents=120_000)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        campaign_end(campaign=campaign)
+    assert refunds == []
+    for callback in callbacks:
+        callback()
+    assert refunds == [("trousse.payments.receipt_tasks.tax_receipts_issue_for_campaign", campaign.pk)]
+
+
+def test_the_receipts_task_is_registered_under_the_name_campaigns_dispatch():
+    # campaigns never imports payments: the task's name is the whole contract.
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    assert services.RECEIPTS_ISSUE_TASK in app.tasks
 
 
 def test_refunds_are_dispatched_by_task_name_when_registered(monkeypatch):

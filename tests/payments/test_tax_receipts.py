@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tests import factories
+from trousse.campaigns.models import Status
 from trousse.exceptions import ApplicationError
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod, TaxReceipt, TaxReceiptForm, TaxReceiptStatus
 from trousse.payments.receipt_tasks import tax_receipt_sync_for_donation
@@ -29,6 +30,12 @@ from trousse.payments.tax_receipts import (
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 14)
+
+
+@pytest.fixture
+def campaign(cooperative, teacher):
+    # Receipts wait for the campaign's success (all-or-nothing): most tests start there.
+    return factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUCCEEDED)
 
 
 def paid(campaign, **fields):
@@ -123,7 +130,7 @@ def test_a_sepa_gift_gets_its_receipt_once_it_succeeded(campaign):
 
 
 def test_numbers_follow_each_other_per_ad_and_year(campaign, other_ad):
-    other_campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=other_ad))
+    other_campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=other_ad), status=Status.SUCCEEDED)
     numbers = [tax_receipt_issue(donation=paid(campaign), today=TODAY).number for _ in range(3)]
     numbers.append(tax_receipt_issue(donation=paid(other_campaign), today=TODAY).number)
     numbers.append(tax_receipt_issue(donation=paid(campaign), today=datetime.date(2027, 1, 2)).number)
@@ -413,3 +420,85 @@ def test_the_payments_services_drive_issue_and_reissue(campaign, django_capture_
     assert first.status == TaxReceiptStatus.CANCELLED
     (second,) = active_receipts(donation)
     assert second.amount_cents == 6_000 and second.sequence == first.sequence + 1
+
+
+# --- receipts wait for the campaign's success ----------------------------------------------------
+
+
+def test_no_receipt_while_the_campaign_is_live(live_campaign, treasurer):
+    donation = paid(live_campaign, email="lea@example.org")
+    assert "objectif minimum" in donation_receipt_refusal(donation)
+    assert tax_receipt_sync_for_donation(donation.pk) == {"issued": [], "cancelled": []}
+    with pytest.raises(ApplicationError):
+        tax_receipt_issue(donation=donation, today=TODAY)
+    # Nor through the annual receipt: the gift may still be refunded.
+    with pytest.raises(ApplicationError) as refused:
+        tax_receipt_issue_annual(actor=treasurer, ad=live_campaign.cooperative.ad, donor_email="lea@example.org", year=2026, today=TODAY)
+    assert "objectif minimum" in refused.value.message
+    assert TaxReceipt.objects.count() == 0
+
+
+@pytest.mark.parametrize("status", [Status.SUCCEEDED, Status.FUNDED, Status.CLOSED])
+def test_a_campaign_that_succeeded_gives_receipts_until_it_closes(cooperative, status):
+    donation = paid(factories.CampaignFactory(cooperative=cooperative, status=status))
+    assert len(tax_receipt_sync(donation_id=donation.pk, today=TODAY).issued) == 1
+
+
+# --- after the donor's data erasure --------------------------------------------------------------
+
+
+def erase(email):
+    from trousse.privacy.services import donor_data_erase
+
+    donor_data_erase(email=email)
+
+
+def test_after_erasure_a_partial_refund_reissues_under_the_frozen_identity_and_writes_to_nobody(campaign, django_capture_on_commit_callbacks):
+    donation = paid(campaign, amount_cents=10_000, first_name="Lucie", last_name="Martin", address_line="3 rue des Écoles", email="lucie@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        tax_receipt_sync_for_donation(donation.pk)
+    first = TaxReceipt.objects.get()
+    assert mail.outbox[-1].to == ["lucie@example.org"]
+    erase("lucie@example.org")
+    mail.outbox.clear()
+
+    donation.refresh_from_db()
+    donation.status, donation.refunded_cents = DonationStatus.PARTIALLY_REFUNDED, 3_000
+    donation.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = tax_receipt_sync_for_donation(donation.pk)
+
+    assert result["cancelled"] == [first.number] and len(result["issued"]) == 1
+    (new,) = active_receipts(donation)
+    assert new.amount_cents == 7_000
+    assert (new.donor_name, new.donor_address, new.form) == ("Lucie Martin", "3 rue des Écoles\n79000 Niort", first.form)
+    # Issued and downloadable, but neither the cancellation nor the new receipt is e-mailed.
+    assert mail.outbox == []
+    new.refresh_from_db()
+    assert new.pdf and new.emailed_at is None
+    assert "lucie@example.org" not in new.donor_email
+
+
+def test_after_erasure_a_won_dispute_issues_again_for_the_business_it_named(campaign):
+    donation = paid(campaign, donor_type=DonorType.BUSINESS, company_name="Boulangerie du Marais", siret="73282932000074", email="gerant@example.org")
+    first = tax_receipt_issue(donation=donation, today=TODAY)
+    donation.status = DonationStatus.DISPUTED
+    donation.save()
+    assert tax_receipt_sync(donation_id=donation.pk, today=TODAY).cancelled == (first.number,)
+    erase("gerant@example.org")
+
+    donation.refresh_from_db()
+    assert donation.company_name == "" and donation.address_line == ""
+    donation.status = DonationStatus.SUCCEEDED
+    donation.save()
+    (number,) = tax_receipt_sync(donation_id=donation.pk, today=TODAY).issued
+
+    new = TaxReceipt.objects.get(number=number)
+    assert (new.form, new.company_name, new.siret, new.donor_address) == (TaxReceiptForm.BUSINESS, "Boulangerie du Marais", "73282932000074", first.donor_address)
+
+
+def test_a_donor_erased_before_any_receipt_gets_none(campaign):
+    # We no longer know whom to name: the law needs a name and an address.
+    donation = paid(campaign, email="oubli@example.org")
+    erase("oubli@example.org")
+    assert tax_receipt_sync(donation_id=donation.pk, today=TODAY).issued == ()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tests import factories
+from trousse.campaigns.models import Status
 from trousse.payments import receipt_pdf
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod
 from trousse.payments.receipt_pdf import amount_in_words, render_tax_receipt_pdf, tax_receipt_content
@@ -18,6 +19,12 @@ from trousse.payments.tax_receipts import tax_receipt_cancel, tax_receipt_issue,
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 3, 14)
+
+
+@pytest.fixture
+def campaign(cooperative, teacher):
+    # Receipts are issued once the campaign succeeded.
+    return factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUCCEEDED)
 
 
 def paid(campaign, **fields):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests import factories
+from trousse.campaigns.models import Status
 from trousse.payments.models import DonationStatus, TaxReceipt, TaxReceiptSequence
 from trousse.payments.tax_receipts import tax_receipt_issue, tax_receipt_sync
 
@@ -44,7 +45,7 @@ def _run_concurrently(function, arguments):
 
 
 def test_fifty_concurrent_issues_give_one_to_fifty_without_gap_or_duplicate(ad):
-    campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad))
+    campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad), status=Status.SUCCEEDED)
     paid_at = timezone.now()
     donations = [factories.DonationFactory(campaign=campaign, status=DonationStatus.SUCCEEDED, succeeded_at=paid_at) for _ in range(ISSUES)]
     today = datetime.date(2026, 6, 1)
@@ -57,10 +58,32 @@ def test_fifty_concurrent_issues_give_one_to_fifty_without_gap_or_duplicate(ad):
 
 
 def test_concurrent_syncs_of_the_same_donation_issue_one_receipt(ad):
-    campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad))
+    campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad), status=Status.SUCCEEDED)
     donation = factories.DonationFactory(campaign=campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now())
 
     results = _run_concurrently(lambda _: tax_receipt_sync(donation_id=donation.pk), list(range(8)))
 
     assert sum(len(result.issued) for result in results) == 1
     assert TaxReceipt.objects.filter(donations=donation).count() == 1
+
+
+def test_the_campaigns_batch_run_concurrently_with_itself_and_the_syncs_gives_each_receipt_once(ad):
+    # A message redelivered after the visibility timeout while the first worker still runs,
+    # and the per-donation syncs of late payments, all at once.
+    from trousse.payments.tax_receipts import tax_receipts_issue_for_campaign
+
+    campaign = factories.CampaignFactory(cooperative=factories.CooperativeFactory(ad=ad), status=Status.SUCCEEDED)
+    paid_at = timezone.now()
+    donations = [factories.DonationFactory(campaign=campaign, status=DonationStatus.SUCCEEDED, succeeded_at=paid_at) for _ in range(20)]
+    today = datetime.date(2026, 6, 1)
+
+    def run(index):
+        if index % 2:
+            return list(tax_receipt_sync(donation_id=donations[-index].pk, today=today).issued)
+        return tax_receipts_issue_for_campaign(campaign_id=campaign.pk, today=today)
+
+    issued = [number for numbers in _run_concurrently(run, list(range(8))) for number in numbers]
+
+    assert sorted(issued) == [f"79-2026-{n:06d}" for n in range(1, 21)]
+    for donation in donations:
+        assert TaxReceipt.objects.filter(donations=donation).count() == 1

@@ -41,6 +41,8 @@ MAX_IMAGES_PER_CAMPAIGN = 12
 MAX_BUDGET_LINES = 50
 MAX_PUPILS = 2000
 REFUND_ALL_TASK = "trousse.payments.tasks.campaign_refund_all"
+# Receipts wait for success (all-or-nothing: below the minimum every donor is refunded).
+RECEIPTS_ISSUE_TASK = "trousse.payments.receipt_tasks.tax_receipts_issue_for_campaign"
 
 # The fields a teacher writes; all are public text or money, so changing any of
 # them on an approved or live campaign sends it back to review.
@@ -541,6 +543,9 @@ def campaign_transition(*, campaign: Campaign, to_status: str, actor=None, comme
     if to_status in (Status.FAILED, Status.CANCELLED):
         campaign_id = locked.pk
         transaction.on_commit(lambda: _dispatch_by_name(REFUND_ALL_TASK, campaign_id))
+    elif to_status == Status.SUCCEEDED:
+        campaign_id = locked.pk
+        transaction.on_commit(lambda: _dispatch_by_name(RECEIPTS_ISSUE_TASK, campaign_id))
     if from_status in PUBLIC_STATUSES or to_status in PUBLIC_STATUSES:
         public_cache_bump_on_commit(locked.pk)
     _sync(campaign, locked)

@@ -31,6 +31,8 @@ from .models import (
 DISBURSABLE_STATUSES = (Status.SUCCEEDED, Status.FUNDED)
 # Campaigns whose books the cooperative keeps (expenses may be recorded).
 SPENDING_STATUSES = (Status.SUCCEEDED, Status.FUNDED)
+# Campaigns that have books to show (money received and kept).
+BOOKS_STATUSES = (Status.SUCCEEDED, Status.FUNDED, Status.CLOSED)
 
 
 # --- the ledger's own figures -------------------------------------------------
@@ -364,7 +366,7 @@ def expenses_to_review(*, actor):
 def campaign_list_for_books(*, actor):
     """Campaigns with books (succeeded onwards) the actor may see."""
     scope = actor_scope(actor)
-    queryset = Campaign.objects.select_related("cooperative__ad").filter(status__in=[Status.SUCCEEDED, Status.FUNDED, Status.CLOSED])
+    queryset = Campaign.objects.select_related("cooperative__ad").filter(status__in=BOOKS_STATUSES)
     if not scope.is_federation_admin:
         queryset = queryset.filter(Q(cooperative_id__in=scope.cooperatives) | Q(cooperative__ad_id__in=scope.staff_ads))
     return queryset.order_by("-ended_at", "-id")

@@ -1,5 +1,11 @@
 """Tax receipts: who is eligible, gapless numbering, issue, cancel, reissue, year end.
 
+When: campaigns are all-or-nothing (below the minimum goal every donor is refunded),
+so a receipt is issued only once the donation's campaign has succeeded. The
+campaign's move to `succeeded` dispatches `tax_receipts_issue_for_campaign`; a
+donation paid later (a SEPA debit settling after the end) gets its receipt from
+`tax_receipt_sync`, which every status change of a donation runs.
+
 The law behind the rules (DESIGN.md, Money):
 - a receipt only for a gift: a parent paying toward their own child's class gets a
   counterpart and is not eligible, nor is any gift whose counterpart exceeds 25 % of
@@ -11,7 +17,8 @@ The law behind the rules (DESIGN.md, Money):
   gives the number back and a crash never leaves a hole. The PDF is rendered after
   commit, separately, and may be retried as often as needed;
 - a receipt is never deleted nor renumbered: a refund cancels it (and a partial
-  refund reissues one for the net amount);
+  refund reissues one for the net amount, naming the donor as the cancelled one did:
+  the identity is frozen at first issue, and survives the donor's data erasure);
 - article 222 bis CGI: each year the AD declares the number and amount of the
   receipts it issued.
 """
@@ -39,7 +46,10 @@ from django.utils.translation import gettext as _
 
 from trousse.accounts.models import DepartmentalAssociation
 from trousse.accounts.selectors import actor_scope
+from trousse.campaigns.models import Campaign
+from trousse.campaigns.models import Status as CampaignStatus
 from trousse.exceptions import ApplicationError
+from trousse.privacy.services import is_erased_email
 
 from .models import Donation, DonationStatus, DonorType, PaymentMethod, TaxReceipt, TaxReceiptForm, TaxReceiptSequence, TaxReceiptStatus
 
@@ -51,6 +61,9 @@ COUNTERPART_MAX_SHARE_DENOMINATOR = 4  # 25 %
 
 # Donations whose money we hold: a receipt may cover them (net of refunds).
 RECEIPT_STATUSES = (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)
+# Campaigns whose money stays with the cooperative: before success (live), a gift may
+# still be refunded in full, and about one campaign in five fails.
+RECEIPT_CAMPAIGN_STATUSES = (CampaignStatus.SUCCEEDED, CampaignStatus.FUNDED, CampaignStatus.CLOSED)
 
 # The donor's link must still work when the tax office asks, years later.
 DOWNLOAD_LINK_MAX_AGE = datetime.timedelta(days=6 * 366)
@@ -76,12 +89,45 @@ def donation_counterpart_cents(donation: Donation) -> int:
     return int(getattr(donation, "counterpart_cents", 0) or 0)
 
 
-def donation_receipt_refusal(donation: Donation, *, on_request: bool = False) -> str | None:
-    """Why this donation gets no receipt (a sentence for the AD), or None when it does.
+@dataclass(frozen=True)
+class DonorIdentity:
+    """Who a receipt names: read from the donation at first issue, frozen on the receipt since.
 
-    `on_request`: the donor asks now (annual receipt, or an existing receipt is being
-    checked), so the tick box of the donation form no longer matters.
+    A receipt reissued for the net amount names the donor as the cancelled one did,
+    even once the donor's data were erased from the donation (the receipt keeps them:
+    the tax office may check it for six years).
     """
+
+    form: str
+    donor_name: str
+    company_name: str
+    siret: str
+    donor_address: str
+
+    @classmethod
+    def of_donation(cls, donation: Donation) -> DonorIdentity:
+        business = donation.donor_type == DonorType.BUSINESS
+        return cls(
+            form=donation_receipt_form(donation),
+            donor_name=f"{donation.first_name} {donation.last_name}".strip(),
+            company_name=donation.company_name.strip() if business else "",
+            siret=donation.siret.strip() if business else "",
+            donor_address=_donor_address(donation),
+        )
+
+    @classmethod
+    def of_receipt(cls, receipt: TaxReceipt) -> DonorIdentity:
+        return cls(
+            form=receipt.form,
+            donor_name=receipt.donor_name,
+            company_name=receipt.company_name,
+            siret=receipt.siret,
+            donor_address=receipt.donor_address,
+        )
+
+
+def _gift_refusal(donation: Donation, *, on_request: bool) -> str | None:
+    """The rules on the money: paid, asked for, a gift and not a purchase."""
     if donation.status not in RECEIPT_STATUSES or donation.net_cents <= 0:
         return _("Le don n'est pas encaissé (état : %(status)s).") % {"status": donation.get_status_display()}
     if not on_request and not donation.wants_tax_receipt:
@@ -90,15 +136,40 @@ def donation_receipt_refusal(donation: Donation, *, on_request: bool = False) ->
         return _("Un parent d'élève de la classe reçoit une contrepartie : ce n'est pas un don.")
     if not counterpart_is_acceptable(gift_cents=donation.net_cents, counterpart_cents=donation_counterpart_cents(donation)):
         return _("La contrepartie dépasse le quart du don ou 73 € : ce n'est pas un don.")
-    if not (donation.address_line.strip() and donation.postal_code.strip() and donation.city.strip()):
+    return None
+
+
+def _identity_refusal(donation: Donation, identity: DonorIdentity | None) -> str | None:
+    if identity is None:
+        if not (donation.address_line.strip() and donation.postal_code.strip() and donation.city.strip()):
+            return _("L'adresse postale du donateur manque.")
+        if donation.donor_type == DonorType.BUSINESS and not donation.company_name.strip():
+            return _("La raison sociale de l'entreprise manque.")
+        return None
+    if not identity.donor_address.strip():
         return _("L'adresse postale du donateur manque.")
-    if donation.donor_type == DonorType.BUSINESS and not donation.company_name.strip():
+    if identity.form == TaxReceiptForm.BUSINESS and not identity.company_name.strip():
         return _("La raison sociale de l'entreprise manque.")
     return None
 
 
-def donation_is_receipt_eligible(donation: Donation, *, on_request: bool = False) -> bool:
-    return donation_receipt_refusal(donation, on_request=on_request) is None
+def donation_receipt_refusal(donation: Donation, *, on_request: bool = False, identity: DonorIdentity | None = None) -> str | None:
+    """Why this donation gets no receipt (a sentence for the AD), or None when it does.
+
+    `on_request`: the donor asks now (annual receipt), so the tick box of the donation
+    form no longer matters. `identity`: the frozen identity the receipt will carry,
+    when it is not read from the donation (a reissue after the donor's data erasure).
+    """
+    refusal = _gift_refusal(donation, on_request=on_request)
+    if refusal:
+        return refusal
+    if donation.campaign.status not in RECEIPT_CAMPAIGN_STATUSES:
+        return _("Le projet n'a pas encore réussi sa collecte : le reçu fiscal est émis quand l'objectif minimum est atteint, à la fin de la collecte.")
+    return _identity_refusal(donation, identity)
+
+
+def donation_is_receipt_eligible(donation: Donation, *, on_request: bool = False, identity: DonorIdentity | None = None) -> bool:
+    return donation_receipt_refusal(donation, on_request=on_request, identity=identity) is None
 
 
 def donation_receipt_form(donation: Donation) -> str:
@@ -151,23 +222,32 @@ def _payment_form(donations: Iterable[Donation]) -> str:
     return " et ".join(labels.get(method, str(method)) for method in sorted(methods))
 
 
-def _receipt_create(*, ad: DepartmentalAssociation, donations: list[Donation], is_annual: bool, today: datetime.date | None) -> TaxReceipt:
-    """Write one receipt for `donations` (already locked and checked by the caller)."""
+def _receipt_create(
+    *, ad: DepartmentalAssociation, donations: list[Donation], is_annual: bool, today: datetime.date | None, identity: DonorIdentity | None = None
+) -> TaxReceipt:
+    """Write one receipt for `donations` (already locked and checked by the caller).
+
+    `identity`: whom the receipt names; by default, the donor of the latest donation as
+    the donation row holds them now.
+    """
     today = today or timezone.localdate()
     latest = max(donations, key=lambda donation: (donation_gift_date(donation), donation.pk))
+    identity = identity or DonorIdentity.of_donation(latest)
     sequence = tax_receipt_number_allocate(ad=ad, year=today.year)
     receipt = TaxReceipt.objects.create(
         ad=ad,
         year=today.year,
         sequence=sequence,
         number=tax_receipt_number_format(ad=ad, year=today.year, sequence=sequence),
-        form=donation_receipt_form(latest),
+        form=identity.form,
         is_annual=is_annual,
         amount_cents=sum(donation.net_cents for donation in donations),
-        donor_name=f"{latest.first_name} {latest.last_name}".strip(),
-        company_name=latest.company_name.strip() if latest.donor_type == DonorType.BUSINESS else "",
-        siret=latest.siret.strip() if latest.donor_type == DonorType.BUSINESS else "",
-        donor_address=_donor_address(latest),
+        donor_name=identity.donor_name,
+        company_name=identity.company_name,
+        siret=identity.siret,
+        donor_address=identity.donor_address,
+        # The donation's address as it is now: after an erasure, the placeholder, to which
+        # nothing is ever sent (the e-mail is no mention of the Cerfa, so it is not frozen).
         donor_email=latest.email,
         gift_date=donation_gift_date(latest),
         payment_form=_payment_form(donations),
@@ -198,16 +278,30 @@ def _lock_donation(donation_id: int) -> Donation:
     return Donation.objects.select_for_update(of=("self",)).select_related("campaign__cooperative__ad").get(pk=donation_id)
 
 
+def _identity_for_new_receipt(donation: Donation) -> DonorIdentity | None:
+    """The identity a new receipt of this donation names, when the donation no longer holds it.
+
+    After the donor's data erasure, the donation row is anonymised but its earlier
+    (cancelled) receipts keep who gave: a dispute won after the erasure gets its receipt
+    back under that name. None: read the donation itself.
+    """
+    if not is_erased_email(donation.email):
+        return None
+    earlier = TaxReceipt.objects.filter(donations=donation).order_by("-issued_at", "-pk").first()
+    return DonorIdentity.of_receipt(earlier) if earlier is not None else None
+
+
 @transaction.atomic
 def tax_receipt_issue(*, donation: Donation, today: datetime.date | None = None) -> TaxReceipt:
     """Issue the receipt of one eligible paid donation. Refuses a second active receipt."""
     donation = _lock_donation(donation.pk)
-    refusal = donation_receipt_refusal(donation)
+    identity = _identity_for_new_receipt(donation)
+    refusal = donation_receipt_refusal(donation, identity=identity)
     if refusal:
         raise ApplicationError(refusal)
     if _active_receipts_for(donation):
         raise ApplicationError(_("Ce don a déjà un reçu fiscal en cours de validité."), status_code=409)
-    return _receipt_create(ad=donation.campaign.cooperative.ad, donations=[donation], is_annual=False, today=today)
+    return _receipt_create(ad=donation.campaign.cooperative.ad, donations=[donation], is_annual=False, today=today, identity=identity)
 
 
 @transaction.atomic
@@ -251,11 +345,14 @@ def tax_receipt_sync(*, donation_id: int, today: datetime.date | None = None) ->
     """Bring the donation's receipts in line with its state. Idempotent: run it after
     every status change, as often as you like.
 
-    - eligible, paid and without an active receipt: issue one;
+    - eligible, paid, of a campaign that succeeded, and without an active receipt:
+      issue one (nothing while the campaign is live: it may still fail and refund);
     - refunded, disputed or otherwise no longer receivable: cancel the active receipt;
     - partially refunded: cancel it and issue one for the net amount;
     - covered by an annual receipt: that receipt is cancelled and reissued for the
       donations it still validly covers.
+    A reissue names the donor as the cancelled receipt did (frozen at issue): the
+    donation itself may have been anonymised since, at the donor's request.
     """
     try:
         donation = _lock_donation(donation_id)
@@ -263,8 +360,9 @@ def tax_receipt_sync(*, donation_id: int, today: datetime.date | None = None) ->
         return SyncResult()
     active = _active_receipts_for(donation)
     if not active:
-        if donation_is_receipt_eligible(donation):
-            receipt = _receipt_create(ad=donation.campaign.cooperative.ad, donations=[donation], is_annual=False, today=today)
+        identity = _identity_for_new_receipt(donation)
+        if donation_is_receipt_eligible(donation, identity=identity):
+            receipt = _receipt_create(ad=donation.campaign.cooperative.ad, donations=[donation], is_annual=False, today=today, identity=identity)
             return SyncResult(issued=(receipt.number,))
         return SyncResult()
 
@@ -272,8 +370,9 @@ def tax_receipt_sync(*, donation_id: int, today: datetime.date | None = None) ->
     cancelled: list[str] = []
     for receipt in active:
         covered = list(receipt.donations.order_by("pk"))
-        # The receipt stays valid only if every donation it covers still is, for the amount it states.
-        still_valid = [d for d in covered if donation_is_receipt_eligible(d, on_request=True)]
+        # The receipt stays valid only if every donation it covers still is a paid gift, for
+        # the amount it states. Not the donor's details: they are frozen on the receipt.
+        still_valid = [d for d in covered if _gift_refusal(d, on_request=True) is None]
         if len(still_valid) == len(covered) and sum(d.net_cents for d in covered) == receipt.amount_cents:
             continue
         reason = _cancel_reason(donation)
@@ -282,9 +381,72 @@ def tax_receipt_sync(*, donation_id: int, today: datetime.date | None = None) ->
         if still_valid:
             # Other donations of an annual receipt may be locked by no one else: lock them now, in pk order.
             locked = list(Donation.objects.select_for_update(of=("self",)).filter(pk__in=[d.pk for d in still_valid]).order_by("pk"))
-            new = _receipt_create(ad=receipt.ad, donations=locked, is_annual=receipt.is_annual, today=today)
+            new = _receipt_create(ad=receipt.ad, donations=locked, is_annual=receipt.is_annual, today=today, identity=DonorIdentity.of_receipt(receipt))
             issued.append(new.number)
     return SyncResult(issued=tuple(issued), cancelled=tuple(cancelled))
+
+
+# --- a campaign's receipts, once it succeeded ----------------------------------------------------
+
+
+def _donations_awaiting_receipt(*, campaign_id: int | None = None) -> QuerySet[Donation]:
+    """Paid donations of campaigns that succeeded that asked for a receipt and never had one.
+
+    Never had one, not "have no active one": a receipt the treasurer cancelled must stay
+    cancelled, and reissues (refunds, disputes) are the sync's, at each status change.
+    Without an address the law's conditions are not met: those are not retried forever.
+    """
+    any_receipt = TaxReceipt.donations.through.objects.filter(donation_id=OuterRef("pk"))
+    donations = (
+        Donation.objects.filter(
+            campaign__status__in=RECEIPT_CAMPAIGN_STATUSES,
+            status__in=RECEIPT_STATUSES,
+            wants_tax_receipt=True,
+            is_parent_of_pupil=False,
+        )
+        .exclude(address_line="")
+        .exclude(postal_code="")
+        .exclude(city="")
+        .exclude(Exists(any_receipt))
+    )
+    if campaign_id is not None:
+        donations = donations.filter(campaign_id=campaign_id)
+    return donations.order_by("pk")
+
+
+def tax_receipts_issue_for_campaign(*, campaign_id: int, today: datetime.date | None = None) -> list[str]:
+    """Issue the receipts of every eligible paid donation of a campaign that succeeded.
+
+    Not atomic as a whole, on purpose: each receipt commits in its own transaction
+    (tax_receipt_sync: donation row lock, per-AD sequence lock, "already has an active
+    receipt" check). A run killed midway keeps the receipts it committed, the one in
+    flight rolls back with its number, and the next run issues only what is missing:
+    run it twice, or after a crash, and every donation has exactly one receipt,
+    numbered without gap. Returns the numbers issued by this run.
+    """
+    status = Campaign.objects.filter(pk=campaign_id).values_list("status", flat=True).first()
+    if status not in RECEIPT_CAMPAIGN_STATUSES:
+        return []
+    # The ids first: the loop commits as it goes, a cursor must not span it.
+    donation_ids = list(_donations_awaiting_receipt(campaign_id=campaign_id).values_list("pk", flat=True))
+    issued: list[str] = []
+    for donation_id in donation_ids:
+        issued.extend(tax_receipt_sync(donation_id=donation_id, today=today).issued)
+    if issued:
+        logger.info("campaign %s: %d tax receipts issued", campaign_id, len(issued))
+    return issued
+
+
+def tax_receipts_issue_missing(*, today: datetime.date | None = None) -> dict[int, int]:
+    """The safety net behind the dispatch on success (a broker down at that moment):
+    issue the receipts still missing on every campaign that succeeded. Idempotent."""
+    campaign_ids = sorted(set(_donations_awaiting_receipt().values_list("campaign_id", flat=True)))
+    counts: dict[int, int] = {}
+    for campaign_id in campaign_ids:
+        issued = tax_receipts_issue_for_campaign(campaign_id=campaign_id, today=today)
+        if issued:
+            counts[campaign_id] = len(issued)
+    return counts
 
 
 # --- year end ------------------------------------------------------------------------------------
@@ -304,6 +466,8 @@ def donations_without_receipt(*, ad: DepartmentalAssociation, donor_email: str, 
         # The gift's date is the payment's; a row without it (imported, older code) falls back to its creation.
         .filter(Q(succeeded_at__gte=start, succeeded_at__lt=end) | Q(succeeded_at__isnull=True, created_at__gte=start, created_at__lt=end))
         .exclude(Exists(active))
+        # The eligibility reads the campaign's status: one query, not one per donation.
+        .select_related("campaign")
         .order_by("pk")
     )
 
@@ -496,6 +660,15 @@ def tax_receipt_pdf_bytes(receipt: TaxReceipt) -> bytes:
         return tax_receipt_render(receipt_id=receipt.pk, force=True).pdf.open("rb").read()
 
 
+def _donor_is_erased(receipt: TaxReceipt) -> bool:
+    """The donor had their data erased: never write to them again.
+
+    A receipt issued before the erasure keeps the real address (frozen, for the tax
+    office), so the donations it covers are asked too. `donations` is prefetched.
+    """
+    return is_erased_email(receipt.donor_email) or any(is_erased_email(donation.email) for donation in receipt.donations.all())
+
+
 @transaction.atomic
 def tax_receipt_send(*, receipt_id: int) -> bool:
     """E-mail the receipt to the donor with the PDF attached, once. Returns whether it sent."""
@@ -503,6 +676,10 @@ def tax_receipt_send(*, receipt_id: int) -> bool:
     if receipt.emailed_at is not None or receipt.status != TaxReceiptStatus.ISSUED:
         return False
     receipt = _receipt_for_rendering(receipt_id)
+    if _donor_is_erased(receipt):
+        # The receipt stays issued and downloadable by the AD; the donor asked us to forget them.
+        logger.info("tax receipt %s: not e-mailed, the donor's data were erased", receipt.number)
+        return False
     pdf = tax_receipt_pdf_bytes(receipt)
     context = {"receipt": receipt, "download_url": tax_receipt_download_url(receipt), "ad": receipt.ad}
     # The receipt is a French legal document: its e-mail is in French whatever the worker's language.
@@ -518,8 +695,8 @@ def tax_receipt_send(*, receipt_id: int) -> bool:
 
 
 def tax_receipt_send_cancellation(*, receipt_id: int) -> None:
-    receipt = TaxReceipt.objects.select_related("ad").get(pk=receipt_id)
-    if receipt.status != TaxReceiptStatus.CANCELLED:
+    receipt = TaxReceipt.objects.select_related("ad").prefetch_related("donations").get(pk=receipt_id)
+    if receipt.status != TaxReceiptStatus.CANCELLED or _donor_is_erased(receipt):
         return
     context = {"receipt": receipt, "ad": receipt.ad}
     with translation.override("fr"):
