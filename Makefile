@@ -30,7 +30,7 @@ bench: install
 
 # Compiled catalogues are committed: msgfmt is not on every machine.
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --no-obsolete
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench --ignore=tests --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -1,6 +1,9 @@
+from dataclasses import dataclass
+
 from django import template
 
 from trousse.accounts.selectors import actor_scope
+from trousse.privacy.selectors import can_read_access_log
 
 register = template.Library()
 
@@ -9,6 +12,34 @@ register = template.Library()
 def scope_of(user):
     """{% scope_of request.user as scope %}: the roles the navigation is built from (one query, memoised)."""
     return actor_scope(user)
+
+
+@dataclass(frozen=True)
+class StaffLinks:
+    """Which back-office pages the menu offers; all read from the memoised scope, so no query per entry."""
+
+    books: bool = False
+    tax_receipts: bool = False
+    access_log: bool = False
+
+    def __bool__(self) -> bool:
+        return self.books or self.tax_receipts or self.access_log
+
+
+@register.simple_tag
+def staff_links_of(user):
+    """{% staff_links_of request.user as links %}: the same rights the linked pages check, so a link never leads to a 404."""
+    scope = actor_scope(user)
+    if not scope.is_authenticated:
+        return StaffLinks()
+    treasurer = bool(scope.treasurer_of) or scope.is_federation_admin
+    return StaffLinks(
+        # books_home lists the cooperatives a mandataire keeps and the ADs a treasurer disburses for.
+        books=treasurer or bool(scope.mandataire_of),
+        # receipts_index: the AD treasurers' and the federation's.
+        tax_receipts=treasurer,
+        access_log=can_read_access_log(user),
+    )
 
 
 @register.simple_tag(takes_context=True)

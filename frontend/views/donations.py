@@ -22,6 +22,7 @@ from trousse.money import parse_euros
 from trousse.payments import gateway, selectors, services
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod
 from trousse.payments.ratelimits import donation_attempt_limited
+from trousse.privacy.services import personal_data_access_log
 
 
 class DonationForm(forms.Form):
@@ -150,6 +151,8 @@ def campaign_donors(request: HttpRequest, slug: str) -> HttpResponse:
     """The donors of a campaign: teacher (anonymous amounts hidden), mandataire, AD; anyone else gets a 404."""
     campaign, visibility = selectors.campaign_get_for_donations(actor=request.user, slug=slug)
     donations = selectors.donation_list_for_actor(actor=request.user, campaign=campaign)
+    # Evaluates the queryset once: the template reads the same rows that were logged.
+    personal_data_access_log(actor=request.user, purpose="donor_list", donations=donations, request=request)
     return render(
         request,
         "frontend/donations/donors.html",
@@ -201,6 +204,12 @@ def campaign_donations_csv(request: HttpRequest, slug: str) -> HttpResponse:
     writer = csv.writer(response, delimiter=";")
     writer.writerow([str(label) for _key, label in CSV_COLUMNS])
     yes, no = _("oui"), _("non")
+    personal_data_access_log(
+        actor=request.user,
+        purpose="donations_export",
+        donations=selectors.donation_list_for_actor(actor=request.user, campaign=campaign).values_list("pk", flat=True),
+        request=request,
+    )
     for d in selectors.donation_list_for_actor(actor=request.user, campaign=campaign).iterator():
         row = [
             timezone.localtime(d.succeeded_at or d.created_at).strftime("%d/%m/%Y"),

@@ -28,6 +28,7 @@ from trousse.payments.tax_receipts import (
     tax_receipts_write_csv,
     tax_receipts_year_totals,
 )
+from trousse.privacy.services import personal_data_access_log
 
 RECEIPTS_PER_PAGE = 50
 
@@ -75,6 +76,8 @@ def receipts_index(request):
 def _ad_page(request, ad: DepartmentalAssociation, *, year: int, form: AnnualReceiptForm, status: int = 200):
     receipts = tax_receipt_list_for_actor(actor=request.user, ad=ad, year=year)
     page = Paginator(receipts, RECEIPTS_PER_PAGE).get_page(request.GET.get("page"))
+    # The page shows donors' names and addresses: the receipts on it are logged (and evaluated once, for the template too).
+    personal_data_access_log(actor=request.user, purpose="tax_receipts", receipts=page.object_list, request=request)
     years = tax_receipt_years(ad=ad)
     if year not in years:
         years = sorted({*years, year}, reverse=True)
@@ -118,6 +121,7 @@ def ad_receipt_annual(request, ad_number: str):
             forbid_if_refused(error)
             show_application_error(error, form)
         else:
+            personal_data_access_log(actor=request.user, purpose="tax_receipts", receipts=[receipt], request=request)
             messages.success(
                 request,
                 _("Reçu annuel n° %(number)s émis pour %(count)s don(s) ; il est envoyé au donateur par e-mail.")
@@ -135,6 +139,8 @@ def ad_receipts_csv(request, ad_number: str, year: int):
     response["Content-Disposition"] = f'attachment; filename="recus-fiscaux-occe{ad.number}-{year}.csv"'
     # A byte-order mark, so that spreadsheets open the accents right.
     response.write("\ufeff")
+    # The whole year's donors at once: one row for the AD's year rather than one per donation.
+    personal_data_access_log(actor=request.user, purpose="tax_receipts", ad=ad, request=request)
     tax_receipts_write_csv(ad=ad, year=year, out=response)
     return response
 
@@ -144,6 +150,7 @@ def ad_receipts_csv(request, ad_number: str, year: int):
 def ad_receipt_pdf(request, ad_number: str, number: str):
     ad = _treasurer_ad(request, ad_number)
     receipt = get_object_or_404(tax_receipt_list_for_actor(actor=request.user, ad=ad), number=number)
+    personal_data_access_log(actor=request.user, purpose="tax_receipts", receipts=[receipt], request=request)
     return _pdf_response(receipt)
 
 

@@ -29,9 +29,17 @@ from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns import services as campaign_services
 from trousse.campaigns.models import EDITABLE_STATUSES, Status
 from trousse.exceptions import ApplicationError
+from trousse.ledger.selectors import BOOKS_STATUSES, can_view_books
 from trousse.moderation import selectors as moderation_selectors
+from trousse.privacy.selectors import can_set_picture_retention
 
 DASHBOARD_PAGE_SIZE = 25
+# A campaign has books from its success on: the statuses the books' own list shows
+# (trousse.ledger.selectors.campaign_list_for_books); before that the page would be empty.
+
+
+def _shows_books(user, campaign) -> bool:
+    return campaign.status in BOOKS_STATUSES and can_view_books(user, campaign)
 
 
 @login_required
@@ -45,6 +53,7 @@ def dashboard(request):
             "campaign": campaign,
             "can_edit": campaign_selectors.can_edit_campaign(request.user, campaign),
             "can_review": campaign_selectors.can_review_campaign(request.user, campaign),
+            "can_view_books": _shows_books(request.user, campaign),
         }
         for campaign in page.object_list
     ]
@@ -144,6 +153,8 @@ def _render_manage(request, campaign, *, image_form=None, news_form=None, cancel
         "can_post_news": can_post_news,
         "can_cancel": can_cancel,
         "can_review": campaign_selectors.can_review_campaign(user, campaign),
+        "can_view_books": _shows_books(user, campaign),
+        "can_set_picture_retention": can_set_picture_retention(user, campaign),
         "image_form": image_form or (ImageForm() if can_edit else None),
         "news_form": news_form or (NewsForm() if can_post_news else None),
         "cancel_form": cancel_form or (CancelForm() if can_cancel else None),

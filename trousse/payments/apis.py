@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trousse.campaigns.models import Campaign
+from trousse.privacy.services import personal_data_access_log
 
 from . import selectors, services
 from .models import DonorType, PaymentMethod
@@ -111,6 +112,8 @@ class CampaignDonationListApi(APIView):
         donations = selectors.donation_list_for_actor(actor=request.user, campaign=campaign)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(donations, request, view=self)
+        # Donors' names (and, for the mandataire and the AD, e-mails): the rows of this page are logged.
+        personal_data_access_log(actor=request.user, purpose="donor_list", donations=page, request=request)
         full = visibility == selectors.DONORS_FULL
         rows = [
             {

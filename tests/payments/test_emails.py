@@ -1,0 +1,43 @@
+"""Donors' e-mails: sent to the address they typed, never to a donor who had their data erased."""
+
+import pytest
+from django.core import mail
+
+from tests import factories
+from trousse.campaigns.models import Status
+from trousse.payments.models import DonationStatus, Refund, RefundStatus
+from trousse.payments.services import donation_confirmation_email_send, donation_transition, refund_notice_email_send
+from trousse.privacy.services import donor_data_erase
+
+pytestmark = pytest.mark.django_db
+
+DONOR = "camille.martin@example.org"
+
+
+@pytest.fixture
+def donation(cooperative, teacher):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    donation = factories.DonationFactory(campaign=campaign, email=DONOR)
+    donation, _changed = donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
+    return donation
+
+
+def refund_of(donation) -> Refund:
+    return Refund.objects.create(donation=donation, amount_cents=donation.amount_cents, reason="Projet annulé", status=RefundStatus.SUCCEEDED)
+
+
+def test_a_donor_is_thanked_and_told_of_a_refund(donation):
+    mail.outbox.clear()
+    assert donation_confirmation_email_send(donation_id=donation.pk) is True
+    assert refund_notice_email_send(refund_id=refund_of(donation).pk) is True
+    assert [message.to for message in mail.outbox] == [[DONOR], [DONOR]]
+    assert "Merci" in mail.outbox[0].subject and "Remboursement" in mail.outbox[1].subject
+
+
+def test_an_erased_donor_gets_neither_thanks_nor_refund_notice(donation):
+    donor_data_erase(email=DONOR)
+    mail.outbox.clear()
+    donation_confirmation_email_send(donation_id=donation.pk)
+    # A refund after the erasure (the campaign failed later): the money goes back, the e-mail does not.
+    refund_notice_email_send(refund_id=refund_of(donation).pk)
+    assert mail.outbox == []
