@@ -138,7 +138,9 @@ REDIS_URL = env.str("REDIS_URL", default=env.str("CELERY_BROKER_URL", default=""
 if REDIS_URL.startswith("redis"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.TolerantRedisCache",
+            # Fail fast: a page built from the database beats a page waiting on a dead cache.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="trousse"),
         }
@@ -155,7 +157,9 @@ CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A Redis that hangs must not hang the request that publishes: fail fast, then the
+# job runs in-process (trousse/tasks_dispatch.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules not named tasks.py (autodiscovery finds only those).
 CELERY_IMPORTS = ["trousse.payments.receipt_tasks"]

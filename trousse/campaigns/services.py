@@ -489,14 +489,9 @@ def campaign_snapshot(campaign: Campaign) -> dict:
 
 def _dispatch_by_name(task_name: str, *args) -> None:
     """Run another app's task without importing it (campaigns must not import payments)."""
-    from config.celery import app as celery_app
+    from trousse.tasks_dispatch import dispatch_by_name
 
-    # Loads the modules of CELERY_IMPORTS and the autodiscovered tasks.py once.
-    celery_app.loader.import_default_modules()
-    if task_name in celery_app.tasks:
-        celery_app.signature(task_name, args=list(args)).apply_async()
-    else:
-        logger.warning("Task %s is not registered: nothing dispatched for %r", task_name, args)
+    dispatch_by_name(task_name, *args)
 
 
 @transaction.atomic

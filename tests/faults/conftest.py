@@ -1,0 +1,73 @@
+"""Fault tests: a broker, Stripe or the database failing under the application.
+
+Nothing here stops or restarts the real PostgreSQL or Redis (other people use
+them): an outage is a closed port, or an error injected where the call is made.
+"""
+
+import os
+import socket
+import urllib.parse
+
+import pytest
+
+REDIS_ENV = "CELERY_BROKER_URL"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "worker: runs a real Celery worker against Redis at CELERY_BROKER_URL (skipped when Redis is not reachable)")
+
+
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_url_or_skip() -> str:
+    url = os.environ.get(REDIS_ENV, "")
+    if not url.startswith(("redis://", "rediss://")):
+        pytest.skip(f"needs Redis: set {REDIS_ENV}=redis://127.0.0.1:6379/0 (as CI does)")
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1):
+            pass
+    except OSError as error:
+        pytest.skip(f"Redis at {REDIS_ENV} is not reachable ({error})")
+    return url
+
+
+def _reset_broker_connections(app) -> None:
+    # The app keeps a connection pool and a producer pool for the broker it first used.
+    # Only dropped, never closed: kombu registers them globally, per broker address,
+    # and a closed one would be found again by the next test using that address.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Celery as in production (not eager), with its broker on a port where nothing answers."""
+    from config.celery import app
+
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting (CI sets it).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    app.conf.broker_url = dead
+    app.conf.task_always_eager = False
+    _reset_broker_connections(app)
+    assert app.conf.broker_url == dead
+    try:
+        yield app
+    finally:
+        app.conf.update(saved)
+        _reset_broker_connections(app)
+
+
+@pytest.fixture
+def live_campaign(cooperative, teacher):
+    from tests import factories
+    from trousse.campaigns.models import Status
+
+    return factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
