@@ -13,10 +13,6 @@ import pytest
 REDIS_ENV = "CELERY_BROKER_URL"
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "worker: runs a real Celery worker against Redis at CELERY_BROKER_URL (skipped when Redis is not reachable)")
-
-
 def closed_port() -> int:
     """A local port nobody listens on (bound, then released)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
