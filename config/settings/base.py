@@ -146,7 +146,8 @@ if REDIS_URL.startswith("redis"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Three entries per public campaign page: room for a whole year's campaigns.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 # Embedded default: no broker, jobs run in the web process.

@@ -11,12 +11,16 @@ register = template.Library()
 
 
 @register.inclusion_tag("frontend/donations/_campaign_block_inner.html", takes_context=True)
-def donation_block(context, campaign=None, form=None, field_errors=None, error=""):
-    """{% donation_block campaign %}: progress, the form while the campaign is live, public messages."""
+def donation_block(context, campaign=None, form=None, field_errors=None, error="", with_progress=True):
+    """{% donation_block campaign %}: progress, the form while the campaign is live, public messages.
+
+    The campaign page has its own progress box: it passes with_progress=False.
+    """
     campaign = campaign or context.get("campaign")
     remaining = max(0, campaign.optimum_goal_cents - campaign.raised_cents)
     return {
         "campaign": campaign,
+        "with_progress": with_progress,
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
         "is_open": campaign.status == Status.LIVE and remaining >= MINIMUM_DONATION_CENTS,

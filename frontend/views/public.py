@@ -1,70 +1,218 @@
-"""Public pages: the home listing and the campaign page (no account needed)."""
+"""Public pages: the home listing and the campaign page (no account needed).
+
+Both are served from the shared cache (trousse.campaigns.cache), built once per
+language, host and version:
+
+- an anonymous visitor with nothing pending (no message to show) gets a whole
+  cached page after one cache round trip; only the CSRF token differs between
+  visitors, so pages are cached with a random placeholder in its place and the
+  visitor's own masked token is written in on the way out;
+- anyone else (signed in, messages waiting, a query string on the campaign
+  page) gets the cached content put in the site's frame (base.html) for them.
+
+The campaign page also reads the campaign's counters (one narrow indexed
+query) on every request and keys its cached copy by them, so the progress bar
+is never behind the database even if a writer forgot to bump the version, and
+a campaign that stops being public is a 404 at once.
+"""
 
 import hashlib
-import json
+import secrets
 
-from django.core.cache import cache
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.html import format_html, format_html_join
+from django.utils.http import parse_etags, quote_etag
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from frontend.forms import CampaignFilterForm, department_choices
-from trousse.campaigns.cache import public_cache_key
+from trousse.campaigns.cache import public_cache_get, public_cache_set
 from trousse.campaigns.models import Status
-from trousse.campaigns.selectors import campaign_get_public, campaign_list_public
+from trousse.campaigns.selectors import campaign_get_public, campaign_get_public_state, campaign_list_public
 
 HOME_PAGE_SIZE = 12
-# Versions are bumped on every change; the timeout only keeps "days left" fresh.
+# Versions are bumped on every change; the timeout bounds what a missed bump
+# (an admin edit, a new département) can leave stale.
 PUBLIC_CACHE_SECONDS = 600
+# Longer query strings are served but not cached: nobody fills the cache with junk keys.
+MAX_CACHED_QUERY_LENGTH = 300
 
 
-def _digest(data) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _site(request) -> str:
+    # Open Graph and share links are absolute: a copy built for one host is not served on another.
+    return _digest(f"{request.scheme}://{request.get_host()}")
+
+
+def _shared_copy_allowed(request) -> bool:
+    """True when the page is the same as every anonymous visitor's, but for the CSRF token."""
+    if request.user.is_authenticated:
+        return False
+    # len() loads pending messages without marking them read (iterating would).
+    return not len(messages.get_messages(request))
+
+
+def _new_entry() -> dict:
+    # The placeholder is random per copy: text typed into a campaign cannot predict it.
+    return {"sentinel": secrets.token_hex(16), "tag": secrets.token_hex(8)}
+
+
+def _page(request, template: str, context: dict, entry: dict) -> str:
+    return render_to_string(template, {**context, "csrf_token": entry["sentinel"]}, request=request)
+
+
+def _respond(request, html: str, entry: dict, *, shared: bool) -> HttpResponse:
+    """The page with the visitor's CSRF token in place of the placeholder, and HTTP caching headers."""
+    token = get_token(request)
+    if not shared:
+        response = HttpResponse(html.replace(entry["sentinel"], token))
+        # Signed in or with messages: nobody keeps a copy of this one.
+        add_never_cache_headers(response)
+        return response
+    # The ETag covers the cached copy and the visitor's CSRF secret: a browser revalidating
+    # with the same cookie keeps a copy whose token still matches it.
+    etag = quote_etag(_digest(f"{entry['tag']}:{request.META.get('CSRF_COOKIE', '')}"))
+    if etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(html.replace(entry["sentinel"], token))
+    response["ETag"] = etag
+    # private: the page carries a CSRF token tied to this visitor's cookie; no-cache: always
+    # revalidate, so the progress bar is current right after a donation.
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
+
+
+# --------------------------------------------------------------------------- home
+
+
+def _select(field) -> str:
+    """A <select> as Django's widget renders it, without one template render per option (a hundred départements)."""
+    current = field.value()
+    current = "" if current is None else str(current)
+    selected = mark_safe(" selected")
+    options = format_html_join("", '<option value="{}"{}>{}</option>', ((value, selected if str(value) == current else "", label) for value, label in field.field.choices))
+    return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.auto_id, options)
+
+
+def _home_content(request) -> str:
+    departments = list(department_choices())
+    form = CampaignFilterForm(request.GET or None, departments=departments)
+    filters = form.filters() if form.is_bound else {"department": None, "theme": None, "level": None, "query": None}
+    paginator = Paginator(campaign_list_public(**filters), HOME_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page") or "1")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_to_string(
+        "frontend/public/_home_content.html",
+        {"form": form, "selects": {name: _select(form[name]) for name in ("departement", "theme", "level")}, "filtered": any(filters.values()), "page": page, "campaigns": page.object_list, "querystring": query.urlencode()},
+    )
 
 
 @require_GET
 def home(request):
-    departments = list(department_choices())
-    form = CampaignFilterForm(request.GET or None, departments=departments)
-    filters = form.filters() if form.is_bound else {"department": None, "theme": None, "level": None, "query": None}
-    page_number = request.GET.get("page") or "1"
-    # The listing holds no CSRF token nor anything personal: one copy per filters and page
-    # (the key carries the language and the listing's version).
-    key = public_cache_key(f"home:{_digest([filters, page_number])}")
-    listing = cache.get(key)
-    if listing is None:
-        paginator = Paginator(campaign_list_public(**filters), HOME_PAGE_SIZE)
-        page = paginator.get_page(page_number)
-        query = request.GET.copy()
-        query.pop("page", None)
-        listing = render_to_string(
-            "frontend/public/_campaign_list.html",
-            {"page": page, "campaigns": page.object_list, "querystring": query.urlencode(), "today": timezone.localdate()},
-        )
-        cache.set(key, listing, PUBLIC_CACHE_SECONDS)
-    return render(request, "frontend/public/home.html", {"form": form, "listing": mark_safe(listing), "filtered": any(filters.values())})
+    shared = _shared_copy_allowed(request)
+    query = request.META.get("QUERY_STRING", "")
+    cacheable = len(query) <= MAX_CACHED_QUERY_LENGTH
+    # The content depends on the query string and the listing's version only.
+    name = f"{_site(request)}:{_digest(query)}"
+    if shared and cacheable:
+        entry, page_slot = public_cache_get(f"home-page:{name}")
+        if entry is not None:
+            return _respond(request, entry["page"], entry, shared=True)
+    content, content_slot = public_cache_get(f"home-content:{name}") if cacheable else (None, None)
+    if content is None:
+        content = _home_content(request)
+        if content_slot is not None:
+            public_cache_set(content_slot, content, PUBLIC_CACHE_SECONDS)
+    entry = _new_entry()
+    entry["page"] = _page(request, "frontend/public/home.html", {"content": mark_safe(content)}, entry)
+    if shared and cacheable:
+        # What every anonymous visitor of this address sees (base.html's language form echoes the path).
+        public_cache_set(page_slot, entry, PUBLIC_CACHE_SECONDS)
+    return _respond(request, entry["page"], entry, shared=shared)
+
+
+# --------------------------------------------------------------------------- campaign page
+
+
+def _campaign_parts(request, campaign) -> dict:
+    """What depends on the campaign's text only (its version): cached across donations."""
+    images = list(campaign.images.all())
+    context = {"campaign": campaign, "cover": images[0] if images else None}
+    return {
+        "title": campaign.title,
+        "meta": render_to_string("frontend/public/_campaign_meta.html", context, request=request),
+        "main": render_to_string("frontend/public/_campaign_main.html", context, request=request),
+        "body": render_to_string("frontend/public/_campaign_body.html", context, request=request),
+        "share": render_to_string("frontend/public/_campaign_share.html", context, request=request),
+    }
+
+
+def _campaign_aside(request, campaign, sentinel: str) -> str:
+    """Progress and the donation block: they change with every donation (and every day: days left)."""
+    is_live = campaign.status == Status.LIVE
+    context = {
+        "campaign": campaign,
+        "is_live": is_live,
+        "days_left": max(0, (campaign.deadline - timezone.localdate()).days) if is_live else None,
+        "csrf_token": sentinel,
+    }
+    return render_to_string("frontend/public/_campaign_aside.html", context, request=request)
+
+
+def _counters(status, raised_cents, donors_count) -> str:
+    return f"{status}:{raised_cents}:{donors_count}:{timezone.localdate().isoformat()}"
 
 
 @require_GET
 def campaign_detail(request, slug):
-    campaign = campaign_get_public(slug=slug)
-    # Story, pictures, budget and news are cached; the progress and the donation
-    # block (it holds a CSRF token) are rendered on every request.
-    key = public_cache_key("campaign_body", campaign.pk)
-    body = cache.get(key)
-    if body is None:
-        body = render_to_string("frontend/public/_campaign_body.html", {"campaign": campaign})
-        cache.set(key, body, PUBLIC_CACHE_SECONDS)
-    today = timezone.localdate()
-    images = list(campaign.images.all())
+    state = campaign_get_public_state(slug=slug)
+    shared = _shared_copy_allowed(request)
+    # A query string (?utm_source=…) is echoed by base.html's language form: not the shared copy.
+    whole_page = shared and not request.META.get("QUERY_STRING")
+    # Keyed by the counters too: the copy can never be behind the progress the database holds.
+    name = f"{_site(request)}:{_counters(state.status, state.raised_cents, state.donors_count)}"
+    if whole_page:
+        entry, page_slot = public_cache_get(f"campaign-page:{name}", state.id)
+        if entry is not None:
+            return _respond(request, entry["page"], entry, shared=True)
+
+    aside, aside_slot = public_cache_get(f"campaign-aside:{name}", state.id)
+    parts, parts_slot = public_cache_get(f"campaign-parts:{_site(request)}", state.id)
+    campaign = None
+    if aside is None or parts is None:
+        campaign = campaign_get_public(slug=slug)
+        if (campaign.pk, campaign.status, campaign.raised_cents, campaign.donors_count) != (state.id, state.status, state.raised_cents, state.donors_count):
+            # A donation landed between the two reads: serve this page, cache the next one.
+            whole_page = False
+            aside_slot = parts_slot = None
+    if parts is None:
+        parts = _campaign_parts(request, campaign)
+        if parts_slot is not None:
+            public_cache_set(parts_slot, parts, PUBLIC_CACHE_SECONDS)
+    if aside is None:
+        aside = {"sentinel": secrets.token_hex(16)}
+        aside["html"] = _campaign_aside(request, campaign, aside["sentinel"])
+        if aside_slot is not None:
+            public_cache_set(aside_slot, aside, PUBLIC_CACHE_SECONDS)
+    entry = {**_new_entry(), "sentinel": aside["sentinel"]}
     context = {
-        "campaign": campaign,
-        "body": mark_safe(body),
-        "cover": images[0] if images else None,
-        "is_live": campaign.status == Status.LIVE,
-        "days_left": max(0, (campaign.deadline - today).days) if campaign.status == Status.LIVE else None,
+        "title": parts["title"],
+        "parts": {part: mark_safe(html) for part, html in parts.items() if part != "title"},
+        "aside": mark_safe(aside["html"]),
     }
-    return render(request, "frontend/public/campaign_detail.html", context)
+    entry["page"] = _page(request, "frontend/public/campaign_detail.html", context, entry)
+    if whole_page:
+        public_cache_set(page_slot, entry, PUBLIC_CACHE_SECONDS)
+    return _respond(request, entry["page"], entry, shared=shared)

@@ -40,6 +40,9 @@ def test_donor_pays_by_card_and_sees_the_progress_bar_move(page, localstripe):
 
     donation = Donation.objects.get()
     assert donation.status == DonationStatus.SUCCEEDED and donation.amount_cents == 30_000
-    page.goto(f"/dons/projet/{campaign.slug}/")
-    assert page.locator("#donation-progress").get_attribute("aria-valuenow") == "20"
+    # Back on the campaign page: its progress box moved too (300 € of a 1 000 € minimum: 30 %).
+    page.goto(f"/projets/{campaign.slug}/")
+    assert page.locator("#campaign-progress").get_attribute("aria-valuenow") == "30"
+    assert "300" in page.get_by_test_id("campaign-raised").inner_text()
+    assert page.locator("#donation-progress").count() == 0  # one progress bar on the page, not two
     assert page.get_by_text("Bonne classe de mer !").is_visible()

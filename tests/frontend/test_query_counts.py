@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 
 # Counted on an empty cache, the worst case. Home: départements, count, page, covers.
 HOME_MAX_QUERIES = 4
-# Campaign, budget lines, pictures, news; the rest is the donation block's allowance.
+# The counters (asked on every request), campaign, budget lines, pictures, news, donors' messages.
 CAMPAIGN_MAX_QUERIES = 6
+# The books' allowance: ledger sums, expenses per line, the final report and its pictures.
+SPENDING_QUERIES = 7
+# A funded campaign adds "where the money went": its budget view and the final report.
+FUNDED_CAMPAIGN_MAX_QUERIES = CAMPAIGN_MAX_QUERIES + SPENDING_QUERIES
 
 
 def make_live_campaigns(cooperative, count: int, *, pictures: int, lines: int):
@@ -52,3 +56,31 @@ def test_campaign_page_query_count_is_constant(client, cooperative, teacher, dja
         response = client.get(reverse("campaign_detail", args=[campaign.slug]))
     assert response.status_code == 200
     assert response.content.decode().count("<h3>Nouvelle ") == count
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_funded_campaign_page_query_count_is_constant(client, cooperative, django_assert_max_num_queries, count):
+    budget = [(f"Ligne {i}", BudgetCategory.EQUIPMENT, 10_000) for i in range(count)]
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.FUNDED, budget=budget, minimum_goal_cents=5_000, optimum_goal_cents=5_000)
+    add_images(campaign, count)
+    with django_assert_max_num_queries(FUNDED_CAMPAIGN_MAX_QUERIES):
+        response = client.get(reverse("campaign_detail", args=[campaign.slug]))
+    assert response.status_code == 200
+
+
+def test_cached_home_page_runs_no_query(client, cooperative, django_assert_num_queries):
+    make_live_campaigns(cooperative, 3, pictures=1, lines=1)
+    client.get(reverse("home"), {"theme": "sciences"})
+    with django_assert_num_queries(0):
+        response = client.get(reverse("home"), {"theme": "sciences"})
+    assert response.status_code == 200
+
+
+def test_cached_campaign_page_runs_one_narrow_query(client, cooperative, django_assert_num_queries):
+    (campaign,) = make_live_campaigns(cooperative, 1, pictures=3, lines=3)
+    url = reverse("campaign_detail", args=[campaign.slug])
+    client.get(url)
+    # Only the counters, so that the progress bar is never behind the database.
+    with django_assert_num_queries(1):
+        response = client.get(url)
+    assert response.status_code == 200 and "Ligne 2" in response.content.decode()

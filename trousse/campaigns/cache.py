@@ -6,6 +6,8 @@ every web process sharing the cache, without knowing which keys exist.
 """
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -59,3 +61,42 @@ def public_cache_bump(campaign_id: int | None = None) -> None:
 def public_cache_bump_on_commit(campaign_id: int | None = None) -> None:
     """What services call: the bump happens once the change is visible to other requests."""
     transaction.on_commit(lambda: public_cache_bump(campaign_id))
+
+
+# --- One round trip per page: the version travels with the cached value. ---
+
+
+@dataclass(frozen=True)
+class PublicCacheSlot:
+    """Where a fragment goes, and the version read before it was built (see public_cache_get)."""
+
+    key: str
+    version: int
+
+
+def public_cache_get(name: str, campaign_id: int | None = None) -> tuple[Any, PublicCacheSlot]:
+    """The cached value for `name` (in the current language) if still current, else None, and its slot.
+
+    One `get_many` fetches the value and the version it depends on together; the
+    value is stored with the version it was built under, so a bump makes it
+    stale without a second lookup. Read *before* building: a change committed
+    while the page is being built bumps the version past the one the slot holds,
+    and the next request rebuilds rather than trusting a page built from old rows.
+    """
+    language = translation.get_language() or "fr"
+    scope = LISTING if campaign_id is None else f"campaign:{campaign_id}"
+    key = f"public-value:{name}:{language}" + ("" if campaign_id is None else f":c{campaign_id}")
+    version_key = _version_key(scope)
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        return None, PublicCacheSlot(key=key, version=_version(scope))
+    stored = found.get(key)
+    slot = PublicCacheSlot(key=key, version=version)
+    if stored is not None and stored[0] == version:
+        return stored[1], slot
+    return None, slot
+
+
+def public_cache_set(slot: PublicCacheSlot, value: Any, timeout: int) -> None:
+    cache.set(slot.key, (slot.version, value), timeout)

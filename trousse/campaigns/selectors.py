@@ -7,6 +7,10 @@ Whoever may not know a campaign exists gets a 404; whoever knows it but may
 not act on it gets a 403 (the services raise it).
 """
 
+import functools
+from dataclasses import dataclass
+
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -66,6 +70,41 @@ def campaign_get_public(*, slug: str) -> Campaign:
         return _detail_queryset().get(slug=slug, status__in=PUBLIC_STATUSES)
     except Campaign.DoesNotExist as error:
         raise Http404("campaign") from error
+
+
+@dataclass(frozen=True)
+class CampaignPublicState:
+    """What a public campaign page's cached copy must match: what changes without an edit of the text."""
+
+    id: int
+    status: str
+    raised_cents: int
+    donors_count: int
+
+
+def campaign_get_public_state(*, slug: str) -> CampaignPublicState:
+    """The campaign's id and counters, in one narrow indexed query; Http404 unless public.
+
+    The public page asks this on every request, so that its cached copy can
+    never show a progress bar behind the database, nor a campaign that has
+    stopped being public. Plain SQL: the ORM's query building costs ten times
+    the query itself, and this runs on the cached path of the busiest page.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_public_state_sql(), [slug, *map(str, PUBLIC_STATUSES)])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("campaign")
+    return CampaignPublicState(*row)
+
+
+@functools.cache
+def _public_state_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = Campaign._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "status", "raised_cents", "donors_count"))
+    statuses = ", ".join(["%s"] * len(PUBLIC_STATUSES))
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('slug').column)} = %s AND {quote(meta.get_field('status').column)} IN ({statuses})"
 
 
 def campaign_list_for_actor(*, actor) -> QuerySet[Campaign]:
