@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from config.health import health
+from config.media import public_media_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
@@ -25,6 +25,6 @@ urlpatterns = [
     path("", include("frontend.urls")),
 ]
 
-if settings.DEBUG or not settings.USE_S3:
-    # Pictures on local disk (embedded default); in production they are on S3.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if not settings.USE_S3:
+    # Pictures on local disk (the embedded default); receipts and signatures never by URL.
+    urlpatterns += public_media_urls()

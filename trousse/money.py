@@ -6,6 +6,9 @@ from django.utils.translation import gettext as _
 
 from trousse.exceptions import ApplicationError
 
+# Anything above a billion euros is a typo, not a gift; it would also overflow a bigint column.
+MAX_AMOUNT_CENTS = 100_000_000_000
+
 
 def parse_euros(text: str | int | Decimal) -> int:
     """Read "12,50", "12.50", "12,50 €" or "1 200" as cents (1250, 120000).
@@ -17,8 +20,7 @@ def parse_euros(text: str | int | Decimal) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation as error:
         raise ApplicationError(_("« %(text)s » n'est pas un montant en euros.") % {"text": text}) from error
-    # Anything above a billion euros is a typo, not a gift (and would overflow quantize).
-    if not amount.is_finite() or amount < 0 or amount >= 10**9:
+    if not amount.is_finite() or amount < 0 or amount * 100 >= MAX_AMOUNT_CENTS:
         raise ApplicationError(_("« %(text)s » n'est pas un montant en euros.") % {"text": text})
     if amount != amount.quantize(Decimal("0.01")):
         raise ApplicationError(_("Un montant a au plus deux décimales (centimes)."))

@@ -312,7 +312,10 @@ def disbursements(request):
     ads = list(selectors.ad_list_for_treasurer(actor=request.user))
     if not ads:
         raise Http404(_("Page introuvable."))
-    ad = get_object_or_404(selectors.ad_list_for_treasurer(actor=request.user), pk=request.GET.get("ad") or request.POST.get("ad") or ads[0].pk)
+    ad_id = request.GET.get("ad") or request.POST.get("ad") or ads[0].pk
+    if not str(ad_id).isdigit():
+        raise Http404(_("Page introuvable."))
+    ad = get_object_or_404(selectors.ad_list_for_treasurer(actor=request.user), pk=ad_id)
     status = 200
     if request.method == "POST":
         candidates = {str(row.campaign.pk): row for row in selectors.campaigns_to_disburse(actor=request.user, ad=ad)}

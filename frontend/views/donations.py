@@ -49,7 +49,8 @@ class DonationForm(forms.Form):
 
     def amount_cents(self) -> int:
         choice = (self.cleaned_data.get("amount_choice") or "").strip()
-        if choice.isdigit():
+        # isascii: "²" is a digit to str.isdigit, not to int().
+        if choice.isascii() and choice.isdigit():
             return int(choice)
         text = (self.cleaned_data.get("amount_other") or "").strip()
         if not text:

@@ -82,3 +82,16 @@ def test_another_teacher_of_the_cooperative_is_not_offered_the_closing(client, p
     api.force_authenticate(people["teacher"])
     response = api.post(f"/api/v1/books/campaigns/{closable_campaign.slug}/close/")
     assert response.status_code == 200 and response.json() == {"slug": closable_campaign.slug, "status": Status.CLOSED}
+
+
+def test_a_colleague_cannot_write_or_publish_anothers_final_report(client, funded_campaign, cooperative, teacher):
+    colleague = factories.teacher_of(cooperative)
+    client.force_login(colleague)
+    response = client.post(reverse("books_final_report", kwargs={"slug": funded_campaign.slug}), {"body": "Pas mon projet", "publish": "on"})
+    assert response.status_code in (403, 404)
+    from trousse.ledger.models import FinalReport
+
+    assert not FinalReport.objects.filter(campaign=funded_campaign).exists()
+    client.force_login(teacher)
+    response = client.post(reverse("books_final_report", kwargs={"slug": funded_campaign.slug}), {"body": "Notre bilan", "publish": "on"})
+    assert response.status_code == 302

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from trousse.accounts.models import Cooperative
 from trousse.accounts.selectors import actor_scope
+from trousse.money import MAX_AMOUNT_CENTS
 
 from . import selectors, services
 from .models import BudgetCategory, Campaign, CampaignImage, SchoolLevel, Theme
@@ -115,7 +116,7 @@ class CampaignDetailOutput(CampaignSummaryOutput):
 class BudgetLineInput(serializers.Serializer):
     label = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=BudgetCategory.choices)
-    amount_cents = serializers.IntegerField(min_value=1)
+    amount_cents = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT_CENTS)
 
     class Meta:
         ref_name = "BudgetLineInput"
@@ -192,9 +193,9 @@ class CampaignCreateApi(APIView):
         theme = serializers.ChoiceField(choices=Theme.choices)
         school_level = serializers.ChoiceField(choices=SchoolLevel.choices)
         pupils_count = serializers.IntegerField(min_value=1, max_value=services.MAX_PUPILS)
-        minimum_goal_cents = serializers.IntegerField(min_value=0)
-        optimum_goal_cents = serializers.IntegerField(min_value=0)
-        co_funding_cents = serializers.IntegerField(min_value=0, default=0)
+        minimum_goal_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS)
+        optimum_goal_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS)
+        co_funding_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS, default=0)
         co_funding_description = serializers.CharField(max_length=300, default="", allow_blank=True)
         start_date = serializers.DateField()
         deadline = serializers.DateField()
@@ -229,9 +230,9 @@ class CampaignUpdateApi(APIView):
         theme = serializers.ChoiceField(choices=Theme.choices, required=False)
         school_level = serializers.ChoiceField(choices=SchoolLevel.choices, required=False)
         pupils_count = serializers.IntegerField(min_value=1, max_value=services.MAX_PUPILS, required=False)
-        minimum_goal_cents = serializers.IntegerField(min_value=0, required=False)
-        optimum_goal_cents = serializers.IntegerField(min_value=0, required=False)
-        co_funding_cents = serializers.IntegerField(min_value=0, required=False)
+        minimum_goal_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS, required=False)
+        optimum_goal_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS, required=False)
+        co_funding_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS, required=False)
         co_funding_description = serializers.CharField(max_length=300, required=False, allow_blank=True)
         start_date = serializers.DateField(required=False)
         deadline = serializers.DateField(required=False)

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from trousse.accounts.models import DepartmentalAssociation
 from trousse.campaigns.models import BudgetLine, Campaign
 from trousse.exceptions import ApplicationError
-from trousse.money import parse_euros
+from trousse.money import MAX_AMOUNT_CENTS, parse_euros
 
 from . import exports, selectors, services
 from .models import DisbursementBatch, Expense, ExpensePaymentMethod
@@ -36,6 +36,8 @@ class AmountField(serializers.Field):
         if isinstance(data, int):
             if data <= 0:
                 raise serializers.ValidationError(_("Le montant doit être positif."))
+            if data >= MAX_AMOUNT_CENTS:
+                raise serializers.ValidationError(_("Ce montant est trop élevé."))
             return data
         try:
             return parse_euros(data)
@@ -401,6 +403,8 @@ def _ad_for_treasurer(request, ad_id) -> DepartmentalAssociation:
         if ad is None:
             raise ApplicationError(_("Précisez l'AD (paramètre « ad »)."))
         return ad
+    if not str(ad_id).isdigit():
+        raise Http404("ad")
     return get_object_or_404(ads, pk=ad_id)
 
 

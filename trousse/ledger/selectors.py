@@ -215,8 +215,8 @@ def can_disburse(user, ad: DepartmentalAssociation) -> bool:
 
 
 def can_write_final_report(user, campaign: Campaign) -> bool:
-    scope = actor_scope(user)
-    return scope.is_federation_admin or campaign.cooperative_id in scope.teacher_of
+    """The campaign's own teacher (a colleague of the same school may not speak for them)."""
+    return is_campaign_teacher(user, campaign)
 
 
 def can_close_campaign(user, campaign: Campaign) -> bool:

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trousse.campaigns.models import Campaign
+from trousse.money import MAX_AMOUNT_CENTS
 from trousse.privacy.services import personal_data_access_log
 
 from . import selectors, services
@@ -26,7 +27,7 @@ class DonationCreateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         campaign = serializers.SlugField()
-        amount_cents = serializers.IntegerField(min_value=1)
+        amount_cents = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT_CENTS)
         method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CARD)
         card_payment_method = serializers.CharField(required=False, allow_blank=True, default="", help_text="pm_… or the card_… of a Stripe.js token")
         iban = serializers.CharField(required=False, allow_blank=True, default="")
@@ -137,7 +138,7 @@ class DonationRefundApi(APIView):
     """The AD treasurer refunds a donation, fully (no amount) or partly, with a reason."""
 
     class InputSerializer(serializers.Serializer):
-        amount_cents = serializers.IntegerField(required=False, min_value=1)
+        amount_cents = serializers.IntegerField(required=False, min_value=1, max_value=MAX_AMOUNT_CENTS)
         reason = serializers.CharField(max_length=300)
 
     class OutputSerializer(serializers.Serializer):
