@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -273,18 +274,23 @@ def _refund_from(data: dict[str, Any]) -> RefundData:
 
 
 def construct_event(*, payload: bytes, signature_header: str | None) -> WebhookEvent:
-    """Verify a webhook's signature on the raw body and read it. Raises SignatureError."""
+    """Verify a webhook's signature on the raw body and read it. Raises SignatureError.
+
+    stripe's own verification (timestamp tolerance included), then plain JSON:
+    building the library's Event object only to turn it back into dicts took a
+    tenth of a webhook's time.
+    """
     if not signature_header:
         raise SignatureError("missing Stripe-Signature header")
     try:
-        event = client().construct_event(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET)
+        stripe.WebhookSignature.verify_header(payload, signature_header, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE)
+        data = json.loads(payload)
     except stripe.SignatureVerificationError as error:
         raise SignatureError(str(error)) from error
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        # A body that is signed but is not a Stripe event (malformed JSON, no type...).
+    except (ValueError, TypeError) as error:
+        # A body that is not UTF-8, or signed but not JSON.
         raise SignatureError(f"malformed event: {error}") from error
-    data = event.to_dict()
-    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str) or not isinstance(data.get("data"), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str) or not isinstance(data.get("data"), dict):
         raise SignatureError("malformed event: no id, type or data")
     return WebhookEvent(id=data["id"], type=data["type"], payload=data)
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -254,13 +254,29 @@ def donation_payment_start(*, donation: Donation, card_payment_method: str = "",
 # --------------------------------------------------------------------------- the one transition service
 
 
+def _move_allowed(current: str, to_status: str) -> bool:
+    # A repeated partial refund is a move of its own; any other repeat is a no-op.
+    if to_status == current and to_status != DonationStatus.PARTIALLY_REFUNDED:
+        return False
+    return to_status in DONATION_TRANSITIONS.get(current, set())
+
+
 def _transition_locked(
-    donation: Donation, to_status: str, *, source: str, stripe_event_id: str = "", actor=None, comment: str = "", strict: bool = False
+    donation: Donation,
+    to_status: str,
+    *,
+    source: str,
+    stripe_event_id: str = "",
+    actor=None,
+    comment: str = "",
+    strict: bool = False,
+    update_fields: tuple[str, ...] | list[str] = (),
 ) -> bool:
     """Move a donation the caller has locked; False when the move is a repeat or not allowed.
 
     A move not in DONATION_TRANSITIONS is ignored (a late `processing` after
     `succeeded`), unless `strict`, for a person's action, which gets a 409.
+    Saves the status and the caller's `update_fields` in one UPDATE.
     """
     current = donation.status
     repeatable = to_status == DonationStatus.PARTIALLY_REFUNDED
@@ -272,7 +288,7 @@ def _transition_locked(
         logger.info("donation %s: ignored move %s -> %s (%s %s)", donation.pk, current, to_status, source, stripe_event_id)
         return False
     donation.status = to_status
-    donation.save()
+    donation.save(update_fields=["status", "updated_at", *update_fields])
     DonationTransition.objects.create(
         donation=donation, from_status=current, to_status=to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment[:500]
     )
@@ -285,24 +301,81 @@ def _lock_donation(donation_id: int) -> Donation:
     return Donation.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=donation_id)
 
 
+def _campaign_counters_add(*, campaign_id: int, raised_cents: int, donors: int) -> tuple[str, int, int]:
+    """Add to a campaign's raised amount and donors; returns (status, raised_cents, optimum_goal_cents) after the change.
+
+    One UPDATE ... RETURNING: the row lock it takes is the campaign's lock (after
+    the donation's, as everywhere), and the status it returns is read under that
+    lock, so a campaign failing at this very moment is seen by whichever of the
+    two commits last (its refund job, or this donation's dispatch of it).
+    PostgreSQL and SQLite (>= 3.35) both speak it; the ORM's update() returns no row.
+    """
+    connection = connections[router.db_for_write(Campaign)]
+    meta = Campaign._meta
+    quote = connection.ops.quote_name
+    raised, donors_count = quote(meta.get_field("raised_cents").column), quote(meta.get_field("donors_count").column)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {raised} = {raised} + %s, {donors_count} = {donors_count} + %s "
+        f"WHERE {quote(meta.pk.column)} = %s "
+        f"RETURNING {quote(meta.get_field('status').column)}, {raised}, {quote(meta.get_field('optimum_goal_cents').column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [raised_cents, donors, campaign_id])
+        status, raised_after, optimum = cursor.fetchone()
+    return status, raised_after, optimum
+
+
 def _credit_campaign(donation: Donation) -> None:
     """A succeeded donation: ledger entry and the page's counters, in the caller's transaction."""
-    campaign = Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+    campaign_id = donation.campaign_id
+    # The ledger reads only the campaign's id: no row to fetch for it.
     _ledger_tx, created = ledger_record_donation(
-        campaign=campaign, amount_cents=donation.amount_cents, key=f"donation:{donation.pk}:succeeded", reference=f"donation:{donation.pk}"
+        campaign=Campaign(pk=campaign_id), amount_cents=donation.amount_cents, key=f"donation:{donation.pk}:succeeded", reference=f"donation:{donation.pk}"
     )
     if not created:
         return
-    Campaign.objects.filter(pk=campaign.pk).update(raised_cents=F("raised_cents") + donation.amount_cents, donors_count=F("donors_count") + 1)
-    _public_cache_bump(campaign.pk)
+    status, raised_cents, optimum_goal_cents = _campaign_counters_add(campaign_id=campaign_id, raised_cents=donation.amount_cents, donors=1)
+    _public_cache_bump(campaign_id)
     from . import tasks
 
     tasks.donation_confirmation_send.delay_on_commit(donation.pk)
-    if campaign.status in REFUNDING_CAMPAIGN_STATUSES:
+    if status in REFUNDING_CAMPAIGN_STATUSES:
         # A SEPA debit that cleared after its campaign failed or was cancelled goes straight back.
-        tasks.campaign_refund_all.delay_on_commit(campaign.pk)
-    elif campaign.status == Status.LIVE and campaign.raised_cents + donation.amount_cents >= campaign.optimum_goal_cents:
-        tasks.campaign_end_if_optimum_reached.delay_on_commit(campaign.pk)
+        tasks.campaign_refund_all.delay_on_commit(campaign_id)
+    elif status == Status.LIVE and raised_cents >= optimum_goal_cents:
+        tasks.campaign_end_if_optimum_reached.delay_on_commit(campaign_id)
+
+
+def _donation_move(
+    donation: Donation,
+    to_status: str,
+    *,
+    source: str,
+    stripe_event_id: str = "",
+    actor=None,
+    comment: str = "",
+    failure_message: str = "",
+    strict: bool = False,
+    update_fields: tuple[str, ...] | list[str] = (),
+) -> bool:
+    """The body of donation_transition, for a donation the caller has locked in its own transaction."""
+    previous = donation.status
+    fields = list(update_fields)
+    if _move_allowed(previous, to_status):
+        if to_status == DonationStatus.FAILED and failure_message:
+            donation.failure_message = failure_message[:500]
+            fields.append("failure_message")
+        if to_status == DonationStatus.SUCCEEDED and previous in (DonationStatus.PENDING, DonationStatus.PROCESSING, DonationStatus.FAILED):
+            donation.succeeded_at = donation.succeeded_at or timezone.now()
+            fields.append("succeeded_at")
+    if not _transition_locked(donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, strict=strict, update_fields=fields):
+        return False
+    if to_status == DonationStatus.SUCCEEDED:
+        if previous == DonationStatus.DISPUTED:
+            _dispute_release(donation)
+        else:
+            _credit_campaign(donation)
+    return True
 
 
 @transaction.atomic
@@ -319,27 +392,36 @@ def donation_transition(
 ) -> tuple[Donation, bool]:
     """THE move of a donation between payment states (refunds and disputes have their own services, which use the same lock)."""
     donation = _lock_donation(donation_id)
-    previous = donation.status
-    if to_status == DonationStatus.FAILED and failure_message:
-        donation.failure_message = failure_message[:500]
-    if to_status == DonationStatus.SUCCEEDED and previous in (DonationStatus.PENDING, DonationStatus.PROCESSING, DonationStatus.FAILED):
-        donation.succeeded_at = donation.succeeded_at or timezone.now()
-    changed = _transition_locked(donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, strict=strict)
-    if not changed:
-        return donation, False
-    if to_status == DonationStatus.SUCCEEDED:
-        if previous == DonationStatus.DISPUTED:
-            _dispute_release(donation)
-        else:
-            _credit_campaign(donation)
-    return donation, True
+    changed = _donation_move(
+        donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, failure_message=failure_message, strict=strict
+    )
+    return donation, changed
 
 
-def _find_donation_for_intent(intent: gateway.PaymentIntentData, donation_id: int | None) -> Donation | None:
+# What the transition, the ledger and a dispute's release read and write.
+_DONATION_STATE_FIELDS = (
+    "campaign_id",
+    "amount_cents",
+    "status",
+    "refunded_cents",
+    "disputed_cents",
+    "stripe_payment_intent_id",
+    "stripe_charge_id",
+    "failure_message",
+    "succeeded_at",
+    "updated_at",
+)
+
+
+def _lock_donation_for_intent(intent: gateway.PaymentIntentData, donation_id: int | None) -> Donation | None:
+    """The donation an intent is about, locked: one query when the intent's id is saved (the webhook's usual case)."""
     if donation_id is not None:
-        return Donation.objects.filter(pk=donation_id).first()
+        return Donation.objects.select_for_update(of=("self",)).select_related("campaign").filter(pk=donation_id).first()
+    # A webhook reads the donation's state, never the donor nor the campaign (its id only):
+    # a third of the columns, and no join. A later read of another field would load it lazily.
+    locked = Donation.objects.select_for_update().only(*_DONATION_STATE_FIELDS)
     if intent.id:
-        found = Donation.objects.filter(stripe_payment_intent_id=intent.id).first()
+        found = locked.filter(stripe_payment_intent_id=intent.id).first()
         if found is not None:
             return found
     # The row exists before its intent: a crash between Stripe's answer and our save leaves only the metadata.
@@ -348,10 +430,44 @@ def _find_donation_for_intent(intent: gateway.PaymentIntentData, donation_id: in
     raw_id, public_id = intent.metadata.get("donation_id", ""), intent.metadata.get("donation_public_id", "")
     if raw_id.isdigit() and public_id:
         try:
-            return Donation.objects.filter(pk=int(raw_id), public_id=public_id, stripe_payment_intent_id__isnull=True).first()
+            donation = locked.filter(pk=int(raw_id), public_id=public_id).first()
         except ValidationError:  # not a UUID: not one of ours
             return None
+        # Another intent's donation is not this intent's, whatever its metadata says.
+        if donation is not None and donation.stripe_payment_intent_id in (None, intent.id):
+            return donation
     return None
+
+
+def _payment_intent_apply(
+    *, intent: gateway.PaymentIntentData, source: str, stripe_event_id: str = "", donation_id: int | None = None, to_status: str | None = None
+) -> Donation | None:
+    """donation_apply_payment_intent's work, in the caller's transaction (the webhook's, which stores the event too)."""
+    donation = _lock_donation_for_intent(intent, donation_id)
+    if donation is None:
+        logger.info("PaymentIntent %s matches no donation (%s)", intent.id, source)
+        return None
+    ids_changed: list[str] = []
+    if intent.id and donation.stripe_payment_intent_id != intent.id:
+        if donation.stripe_payment_intent_id:
+            logger.warning("donation %s has intent %s, not %s: ignored", donation.pk, donation.stripe_payment_intent_id, intent.id)
+            return donation
+        donation.stripe_payment_intent_id = intent.id
+        ids_changed.append("stripe_payment_intent_id")
+    if intent.charge_id and donation.stripe_charge_id != intent.charge_id:
+        donation.stripe_charge_id = intent.charge_id
+        ids_changed.append("stripe_charge_id")
+    target = to_status or _INTENT_STATUS_MAP.get(intent.status)
+    if target is None and intent.status == "requires_payment_method" and (intent.failure_message or intent.charge_id):
+        # Back to requires_payment_method after an attempt: the attempt failed (declined card, refused debit).
+        target = DonationStatus.FAILED
+    # The ids ride along with the status in one UPDATE; saved alone when the state does not move.
+    moved = target is not None and _donation_move(
+        donation, target, source=source, stripe_event_id=stripe_event_id, failure_message=intent.failure_message, update_fields=ids_changed
+    )
+    if ids_changed and not moved:
+        donation.save(update_fields=[*ids_changed, "updated_at"])
+    return donation
 
 
 @transaction.atomic
@@ -360,32 +476,9 @@ def donation_apply_payment_intent(
 ) -> Donation | None:
     """Apply a PaymentIntent's state to its donation: the webhook, the return page and reconciliation all come here.
 
-    Idempotent and order-tolerant through donation_transition. Returns None for an intent that is not one of ours.
+    Idempotent and order-tolerant through the one transition. Returns None for an intent that is not one of ours.
     """
-    donation = _find_donation_for_intent(intent, donation_id)
-    if donation is None:
-        logger.info("PaymentIntent %s matches no donation (%s)", intent.id, source)
-        return None
-    donation = _lock_donation(donation.pk)
-    if intent.id and donation.stripe_payment_intent_id != intent.id:
-        if donation.stripe_payment_intent_id:
-            logger.warning("donation %s has intent %s, not %s: ignored", donation.pk, donation.stripe_payment_intent_id, intent.id)
-            return donation
-        donation.stripe_payment_intent_id = intent.id
-        donation.save(update_fields=["stripe_payment_intent_id", "updated_at"])
-    if intent.charge_id and donation.stripe_charge_id != intent.charge_id:
-        donation.stripe_charge_id = intent.charge_id
-        donation.save(update_fields=["stripe_charge_id", "updated_at"])
-    target = to_status or _INTENT_STATUS_MAP.get(intent.status)
-    if target is None and intent.status == "requires_payment_method" and (intent.failure_message or intent.charge_id):
-        # Back to requires_payment_method after an attempt: the attempt failed (declined card, refused debit).
-        target = DonationStatus.FAILED
-    if target is None:
-        return donation
-    donation, _changed = donation_transition(
-        donation_id=donation.pk, to_status=target, source=source, stripe_event_id=stripe_event_id, failure_message=intent.failure_message
-    )
-    return donation
+    return _payment_intent_apply(intent=intent, source=source, stripe_event_id=stripe_event_id, donation_id=donation_id, to_status=to_status)
 
 
 # --------------------------------------------------------------------------- refunds
@@ -604,7 +697,8 @@ def _donation_for_charge(charge_id: str, payment_intent_id: str) -> Donation | N
 
 def _on_payment_intent(event: gateway.WebhookEvent, to_status: str) -> None:
     intent = gateway.payment_intent_from_dict(event.object)
-    donation_apply_payment_intent(intent=intent, source="webhook", stripe_event_id=event.id, to_status=to_status)
+    # Already in stripe_event_process's transaction: no savepoint of its own.
+    _payment_intent_apply(intent=intent, source="webhook", stripe_event_id=event.id, to_status=to_status)
 
 
 def _on_charge_refunded(event: gateway.WebhookEvent) -> None:
@@ -633,27 +727,43 @@ WEBHOOK_HANDLERS = {
 }
 
 
-@transaction.atomic
+class _EventAlreadyStored(Exception):
+    """The event's id is in the table already: a redelivery, or a retry after our failure."""
+
+
 def stripe_event_process(*, event: gateway.WebhookEvent) -> bool:
     """Store a verified event once and apply it. False for a duplicate (already applied).
 
-    Concurrent deliveries of one event: the first insert wins; the others wait
-    on the unique index, then find it applied. A failure rolls everything back,
-    so Stripe's retry applies it again from scratch.
+    First delivery, one transaction: the event row is inserted already marked
+    processed, then applied; both commit together or not at all, so the mark is
+    never seen without the effect. Concurrent deliveries of one event: the first
+    insert wins; the others wait on the unique index, fail, and find it applied.
+    An event stored by an earlier failed attempt (stripe_event_record_failure)
+    is applied again under its row lock. A failure rolls everything back, so
+    Stripe's retry applies it again from scratch.
     """
+    handler = WEBHOOK_HANDLERS.get(event.type)
     try:
         with transaction.atomic():
-            stored = StripeEvent.objects.create(stripe_event_id=event.id, type=event.type, payload=event.payload)
-    except IntegrityError:
-        stored = StripeEvent.objects.select_for_update().get(stripe_event_id=event.id)
+            try:
+                StripeEvent.objects.create(stripe_event_id=event.id, type=event.type, payload=event.payload, processed_at=timezone.now())
+            except IntegrityError as error:
+                # Leaves the atomic block: its transaction, aborted by the failed insert, is rolled back whole.
+                raise _EventAlreadyStored from error
+            if handler is not None:
+                handler(event)
+        return True
+    except _EventAlreadyStored:
+        pass
+    with transaction.atomic():
+        stored = StripeEvent.objects.select_for_update().only("pk", "processed_at").get(stripe_event_id=event.id)
         if stored.processed_at is not None:
             return False
-    handler = WEBHOOK_HANDLERS.get(event.type)
-    if handler is not None:
-        handler(event)
-    stored.processed_at = timezone.now()
-    stored.error = ""
-    stored.save(update_fields=["processed_at", "error"])
+        if handler is not None:
+            handler(event)
+        stored.processed_at = timezone.now()
+        stored.error = ""
+        stored.save(update_fields=["processed_at", "error"])
     return True
 
 
