@@ -76,11 +76,6 @@ def test_the_pending_row_is_cancelled_by_reconciliation_once_stripe_is_back(clie
     assert not LedgerTransaction.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payments: donations_reconcile abandons orphan donations even when listing Stripe's PaymentIntents failed; "
-    "an intent created just before our save crashed would then be lost once it succeeds (cancelled never moves)",
-)
 @pytest.mark.localstripe
 def test_reconciliation_abandons_nothing_while_stripe_is_still_down(client, settings, live_campaign, localstripe):
     donation = _pending_row_left_by_an_outage(client, settings, live_campaign)

@@ -96,3 +96,26 @@ def test_refund_all_task_is_registered_under_the_agreed_name():
     from config.celery import app
 
     assert "trousse.payments.tasks.campaign_refund_all" in app.tasks
+
+
+def test_money_already_paid_to_the_cooperative_cannot_be_refunded_from_the_fund(client, live_campaign, treasurer, localstripe, django_capture_on_commit_callbacks):
+    from trousse.ledger.models import AccountKind, TransactionKind
+    from trousse.ledger.selectors import campaign_fund_balance
+    from trousse.ledger.services import ledger_account, ledger_post
+
+    donation = _paid_donation(client, live_campaign, localstripe, django_capture_on_commit_callbacks)
+    # The whole fund went to the cooperative (a disbursement, as the books post it).
+    ledger_post(
+        kind=TransactionKind.DISBURSEMENT,
+        key="test-disbursement",
+        reference=f"campaign:{live_campaign.pk}",
+        entries=[
+            (ledger_account(AccountKind.CAMPAIGN_FUND, campaign=live_campaign), -donation.amount_cents),
+            (ledger_account(AccountKind.COOPERATIVE, cooperative=live_campaign.cooperative), donation.amount_cents),
+        ],
+    )
+    client.force_login(treasurer)
+    response = client.post(f"/api/v1/donations/{donation.public_id}/refunds/", {"amount_cents": 1000, "reason": "Erreur"}, content_type="application/json")
+    assert response.status_code == 409
+    assert "versé à la coopérative" in response.json()["detail"]
+    assert not Refund.objects.exists() and campaign_fund_balance(campaign=live_campaign) == 0

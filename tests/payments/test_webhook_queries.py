@@ -93,8 +93,9 @@ def test_a_won_dispute_releases_the_frozen_amount_once(client, warmed):
     post_event(client, event_payload("charge.dispute.created", donation=donation))
     fund = f"campaign_fund:{warmed.pk}"
     assert account_balance(code=fund) == 500
+    closed = event_payload("charge.dispute.closed", donation=donation, status="won")
     for _delivery in range(2):
-        assert post_event(client, event_payload("payment_intent.succeeded", donation=donation)).status_code == 200
+        assert post_event(client, closed).status_code == 200
     donation.refresh_from_db()
     assert donation.status == DonationStatus.SUCCEEDED and donation.disputed_cents == 0
     assert account_balance(code=fund) == 5500

@@ -10,6 +10,7 @@ from tests import factories
 from tests.payments.helpers import WEBHOOK_URL, assert_raised_matches_ledger, event_payload, post_event
 from trousse.campaigns.models import Status
 from trousse.ledger.models import AccountKind, LedgerEntry, LedgerTransaction
+from trousse.ledger.selectors import campaign_fund_balance
 from trousse.payments.models import Donation, DonationStatus, PaymentMethod, Refund, StripeEvent
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +249,33 @@ def test_different_events_for_many_donations_from_8_threads(live_campaign):
     assert live_campaign.raised_cents == sum(d.amount_cents for d in donations)
     assert live_campaign.donors_count == 4
     assert Donation.objects.filter(status=DonationStatus.SUCCEEDED).count() == 4
+
+
+def test_a_late_intent_event_does_not_release_an_open_dispute(client, live_campaign):
+    """The PaymentIntent stays "succeeded" during a dispute: only the dispute's outcome may release the money."""
+    donation = factories.DonationFactory(campaign=live_campaign, amount_cents=5_000)
+    assert post_event(client, event_payload("payment_intent.succeeded", donation=donation)).status_code == 200
+    donation.refresh_from_db()
+    assert post_event(client, event_payload("charge.dispute.created", donation=donation)).status_code == 200
+    donation.refresh_from_db()
+    assert donation.status == DonationStatus.DISPUTED
+    fund_while_disputed = campaign_fund_balance(campaign=live_campaign)
+    # A retried or late first delivery of the intent's success arrives now.
+    assert post_event(client, event_payload("payment_intent.succeeded", donation=donation)).status_code == 200
+    donation.refresh_from_db()
+    assert donation.status == DonationStatus.DISPUTED and donation.disputed_cents == 5_000
+    assert campaign_fund_balance(campaign=live_campaign) == fund_while_disputed
+
+
+def test_a_lost_dispute_is_a_refund_of_the_disputed_amount(client, live_campaign):
+    donation = factories.DonationFactory(campaign=live_campaign, amount_cents=5_000)
+    post_event(client, event_payload("payment_intent.succeeded", donation=donation))
+    post_event(client, event_payload("charge.dispute.created", donation=donation))
+    lost = event_payload("charge.dispute.closed", donation=donation, status="lost")
+    assert post_event(client, lost).status_code == 200
+    assert post_event(client, lost).status_code == 200  # redelivered: nothing more
+    donation.refresh_from_db()
+    live_campaign.refresh_from_db()
+    assert donation.status == DonationStatus.REFUNDED and donation.refunded_cents == 5_000 and donation.disputed_cents == 0
+    assert live_campaign.raised_cents == 0 and campaign_fund_balance(campaign=live_campaign) == 0
+    assert_raised_matches_ledger(live_campaign)

@@ -29,6 +29,7 @@ from trousse.accounts.validators import validate_siret
 from trousse.campaigns.models import MINIMUM_DONATION_CENTS, Campaign, Status
 from trousse.exceptions import ApplicationError, ConflictError
 from trousse.ledger.models import LedgerTransaction
+from trousse.ledger.selectors import campaign_fund_balance
 from trousse.ledger.services import ledger_record_dispute, ledger_record_donation, ledger_record_refund, ledger_reverse
 from trousse.money import format_euros
 
@@ -461,6 +462,11 @@ def _payment_intent_apply(
     if target is None and intent.status == "requires_payment_method" and (intent.failure_message or intent.charge_id):
         # Back to requires_payment_method after an attempt: the attempt failed (declined card, refused debit).
         target = DonationStatus.FAILED
+    if target == DonationStatus.SUCCEEDED and donation.status == DonationStatus.DISPUTED:
+        # The PaymentIntent stays "succeeded" through a dispute: a late or retried
+        # intent event must not release money the bank still holds. Only the
+        # dispute's own outcome may.
+        target = None
     # The ids ride along with the status in one UPDATE; saved alone when the state does not move.
     moved = target is not None and _donation_move(
         donation, target, source=source, stripe_event_id=stripe_event_id, failure_message=intent.failure_message, update_fields=ids_changed
@@ -516,6 +522,15 @@ def donation_refund(*, actor, donation: Donation, reason: str, amount_cents: int
         raise ApplicationError(
             _("Le remboursement ne peut pas dépasser %(refundable)s (montant payé moins les remboursements déjà faits).") % {"refundable": format_euros(refundable)},
             field_errors={"amount": _("Au plus %(refundable)s.") % {"refundable": format_euros(refundable)}},
+        )
+    # Money already paid out to the cooperative is not in the campaign's fund any more:
+    # refunding it would drive the fund negative (the cooperative refunds the AD first).
+    pending = Refund.objects.filter(donation__campaign_id=donation.campaign_id, status=RefundStatus.PENDING).aggregate(total=Sum("amount_cents"))["total"] or 0
+    available = campaign_fund_balance(campaign=donation.campaign) - pending
+    if amount_cents > available:
+        raise ConflictError(
+            _("Le fonds du projet ne contient plus que %(available)s : le reste a déjà été versé à la coopérative, qui doit d'abord le rendre à l'AD.")
+            % {"available": format_euros(max(0, available))}
         )
     refund = Refund.objects.create(donation=donation, amount_cents=amount_cents, reason=reason[:300], requested_by=actor)
     from . import tasks
@@ -674,6 +689,37 @@ def donation_dispute_open(*, donation_id: int, dispute_id: str, amount_cents: in
     return donation
 
 
+@transaction.atomic
+def donation_dispute_close(*, donation_id: int, dispute_id: str, won: bool, stripe_event_id: str = "") -> Donation:
+    """charge.dispute.closed: won, the frozen amount returns to the fund; lost, the bank kept it.
+
+    A lost dispute is money given back to the payer: it reads in the ledger and on
+    the page as a refund of the disputed amount (the freeze is reversed first).
+    """
+    donation = _lock_donation(donation_id)
+    if donation.status != DonationStatus.DISPUTED:
+        return donation
+    if won:
+        if _transition_locked(donation, DonationStatus.SUCCEEDED, source="webhook", stripe_event_id=stripe_event_id, comment=f"{dispute_id} won"):
+            _dispute_release(donation)
+        return donation
+    amount = donation.disputed_cents
+    donation.refunded_cents = min(donation.amount_cents, donation.refunded_cents + amount)
+    donation.disputed_cents = 0
+    _transition_locked(donation, DonationStatus.REFUNDED, source="webhook", stripe_event_id=stripe_event_id, comment=f"{dispute_id} lost")
+    donation.save()
+    campaign = Campaign.objects.select_for_update().get(pk=donation.campaign_id)
+    for ledger_tx in LedgerTransaction.objects.filter(reference=f"donation:{donation.pk}", kind="dispute", reversed_by__isnull=True):
+        ledger_reverse(original=ledger_tx, reason=_("Contestation perdue : la banque a rendu le paiement"))
+    _tx, created = ledger_record_refund(
+        campaign=campaign, amount_cents=amount, key=f"dispute:{dispute_id}:lost", reference=f"donation:{donation.pk}", memo=_("Contestation perdue")
+    )
+    if created:
+        Campaign.objects.filter(pk=campaign.pk).update(raised_cents=F("raised_cents") - amount, donors_count=F("donors_count") - 1)
+        _public_cache_bump(campaign.pk)
+    return donation
+
+
 def _dispute_release(donation: Donation) -> None:
     """A dispute won: the frozen amount returns to the campaign's fund (a reversing transaction)."""
     for ledger_tx in LedgerTransaction.objects.filter(reference=f"donation:{donation.pk}", kind="dispute", reversed_by__isnull=True):
@@ -717,6 +763,16 @@ def _on_dispute_created(event: gateway.WebhookEvent) -> None:
     donation_dispute_open(donation_id=donation.pk, dispute_id=dispute.get("id", ""), amount_cents=int(dispute.get("amount") or 0), stripe_event_id=event.id)
 
 
+def _on_dispute_closed(event: gateway.WebhookEvent) -> None:
+    dispute = event.object
+    if dispute.get("status") not in ("won", "lost"):
+        return  # warning_closed and the like: nothing was frozen for an inquiry
+    donation = _donation_for_charge(gateway._id_of(dispute.get("charge")), gateway._id_of(dispute.get("payment_intent")))
+    if donation is None:
+        return
+    donation_dispute_close(donation_id=donation.pk, dispute_id=dispute.get("id", ""), won=dispute.get("status") == "won", stripe_event_id=event.id)
+
+
 WEBHOOK_HANDLERS = {
     "payment_intent.succeeded": lambda event: _on_payment_intent(event, DonationStatus.SUCCEEDED),
     "payment_intent.processing": lambda event: _on_payment_intent(event, DonationStatus.PROCESSING),
@@ -724,6 +780,7 @@ WEBHOOK_HANDLERS = {
     "payment_intent.canceled": lambda event: _on_payment_intent(event, DonationStatus.CANCELLED),
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute_created,
+    "charge.dispute.closed": _on_dispute_closed,
 }
 
 
@@ -808,8 +865,10 @@ def donations_reconcile(*, now=None, settle_minutes: int = 5, max_age_days: int 
         try:
             intents = gateway.payment_intents_list_recent(since_timestamp=int(min(created for created, _ in orphans.values()).timestamp()) - 60)
         except gateway.GatewayError:
-            intents = []
+            # Without Stripe's list we cannot tell an abandoned donation from a paid one
+            # whose intent id we lost: cancel nothing (a cancelled donation never moves again).
             counts["errors"] += 1
+            return counts
         for intent in intents:
             raw_id = intent.metadata.get("donation_id", "")
             # Both ids must match: ids are reused by a database restored against the same Stripe account.
