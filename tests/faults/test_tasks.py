@@ -31,11 +31,11 @@ def test_the_final_report_is_not_sent_to_donors_who_had_their_data_erased(closed
     factories.DonationFactory(campaign=closed_campaign, status=DonationStatus.SUCCEEDED, email=erased_email("chloe@example.org"))
     factories.DonationFactory(campaign=closed_campaign, status=DonationStatus.FAILED, email="dan@example.org")
 
-    assert ledger_tasks.final_report_email_donors.apply(args=[closed_campaign.pk]).get() == 2
+    assert ledger_tasks.final_report_email_donors.apply(args=[closed_campaign.pk]).get(disable_sync_subtasks=False) == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["alix@example.org", "bao@example.org"]
     assert all(len(message.to) == 1 for message in mail.outbox)  # never one e-mail to all donors
     # Delivered again (acks_late after a crash): nobody gets it twice.
-    assert ledger_tasks.final_report_email_donors.apply(args=[closed_campaign.pk]).get() == 0
+    assert ledger_tasks.final_report_email_donors.apply(args=[closed_campaign.pk]).get(disable_sync_subtasks=False) == 0
     assert len(mail.outbox) == 2
 
 
@@ -87,8 +87,8 @@ def test_a_stripe_outage_does_not_retry_forever():
 def test_the_periodic_job_ends_a_campaign_whose_optimum_job_was_lost(live_campaign, monkeypatch):
     type(live_campaign).objects.filter(pk=live_campaign.pk).update(raised_cents=live_campaign.optimum_goal_cents)
     monkeypatch.setattr(payment_tasks.services, "donations_reconcile", lambda: {"checked": 0})
-    counts = payment_tasks.donations_reconcile.apply().get()
+    counts = payment_tasks.donations_reconcile.apply().get(disable_sync_subtasks=False)
     assert counts["campaigns_ended"] == 1
     live_campaign.refresh_from_db()
     assert live_campaign.status == Status.SUCCEEDED
-    assert payment_tasks.donations_reconcile.apply().get()["campaigns_ended"] == 0
+    assert payment_tasks.donations_reconcile.apply().get(disable_sync_subtasks=False)["campaigns_ended"] == 0

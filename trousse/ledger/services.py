@@ -815,19 +815,25 @@ def campaign_close(*, actor, campaign: Campaign) -> Campaign:
 
 
 def final_report_email_donors(*, campaign_id: int) -> int:
-    """One e-mail per donor (never a shared To:), once per campaign. Returns how many were sent."""
+    """One e-mail per donor (never a shared To:), once per campaign. Returns how many were sent.
+
+    Marked sent in the same locked transaction: a crash re-sends rather than never sends.
+    """
     from django.conf import settings
     from django.core.mail import EmailMessage
     from django.template.loader import render_to_string
     from django.urls import NoReverseMatch, reverse
 
     from trousse.payments.models import PAID_STATUSES, Donation
+    from trousse.privacy.services import is_erased_email
 
     with transaction.atomic():
         report = FinalReport.objects.select_for_update().select_related("campaign").filter(campaign_id=campaign_id, donors_emailed_at__isnull=True).first()
         if report is None or report.campaign.status != Status.CLOSED:
             return 0
-        emails = sorted(set(Donation.objects.filter(campaign_id=campaign_id, status__in=PAID_STATUSES).values_list("email", flat=True)))
+        addresses = Donation.objects.filter(campaign_id=campaign_id, status__in=PAID_STATUSES).values_list("email", flat=True)
+        # A donor who had their data erased (RGPD) is never written to again.
+        emails = sorted({address.strip().lower() for address in addresses if address and not is_erased_email(address)})
         try:
             url = settings.SITE_URL.rstrip("/") + reverse("campaign_detail", kwargs={"slug": report.campaign.slug})
         except NoReverseMatch:
