@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "trousse.accounts",
     "trousse.campaigns",
     "trousse.moderation",
@@ -193,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projets de classe, modération, dons et comptes des coopératives scolaires OCCE.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page loads Swagger UI from our static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Stripe: with no key, the embedded localstripe (make run starts it).
