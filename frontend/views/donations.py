@@ -44,8 +44,18 @@ class DonationForm(forms.Form):
     city = forms.CharField(max_length=120, required=False, label=gettext_lazy("Commune"))
     wants_tax_receipt = forms.BooleanField(required=False)
     is_parent_of_pupil = forms.BooleanField(required=False)
+    counterpart = forms.CharField(max_length=20, required=False)
     public_message = forms.CharField(max_length=500, required=False, widget=forms.Textarea, label=gettext_lazy("Message public (facultatif)"))
     is_anonymous = forms.BooleanField(required=False)
+
+    def counterpart_cents(self) -> int:
+        text = (self.cleaned_data.get("counterpart") or "").strip()
+        if not text:
+            return 0
+        try:
+            return parse_euros(text)
+        except ApplicationError as error:
+            raise ApplicationError(error.message, field_errors={"counterpart": error.message}) from None
 
     def amount_cents(self) -> int:
         choice = (self.cleaned_data.get("amount_choice") or "").strip()
@@ -94,6 +104,8 @@ def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
         amount_cents = form.amount_cents()
         card_payment_method, iban = data.pop("card_payment_method"), data.pop("iban")
         data.pop("amount_choice"), data.pop("amount_other")
+        data["counterpart_cents"] = form.counterpart_cents()
+        data.pop("counterpart")
         donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, **data)
         start = services.donation_payment_start(
             donation=donation,

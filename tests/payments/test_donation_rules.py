@@ -90,3 +90,31 @@ def test_rate_limit_per_campaign_applies_across_addresses(client, live_campaign,
     assert statuses == [400, 400, 429]
     other = factories.CampaignFactory(status=Status.LIVE)
     assert client.post(reverse("donation_create", kwargs={"slug": other.slug}), donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR="10.0.1.1").status_code == 400
+
+
+def test_the_declared_counterpart_is_recorded_and_bounded(live_campaign):
+    from trousse.exceptions import ApplicationError
+    from trousse.payments import services
+
+    donation = services.donation_create(
+        campaign=live_campaign, amount_cents=5_000, first_name="Léa", last_name="Roux", email="lea@example.org", counterpart_cents=1_500
+    )
+    assert donation.counterpart_cents == 1_500
+    with pytest.raises(ApplicationError) as refused:
+        services.donation_create(
+            campaign=live_campaign, amount_cents=5_000, first_name="Léa", last_name="Roux", email="lea@example.org", counterpart_cents=6_000
+        )
+    assert "counterpart" in refused.value.field_errors
+
+
+def test_the_form_reads_the_counterpart_in_euros(client, live_campaign):
+    from django.urls import reverse
+
+    from tests.payments.conftest import donation_form
+    from trousse.payments.models import Donation
+
+    response = client.post(
+        reverse("donation_create", kwargs={"slug": live_campaign.slug}), donation_form(counterpart="abc"), HTTP_ACCEPT="application/json"
+    )
+    assert response.status_code == 400 and "counterpart" in response.json()["fields"]
+    assert not Donation.objects.exists()

@@ -93,9 +93,13 @@ def test_counterpart_limits(gift, counterpart, acceptable):
 
 
 def test_a_gift_with_a_disproportionate_counterpart_gets_no_receipt(campaign):
-    donation = paid(campaign, amount_cents=10_000)
-    donation.counterpart_cents = 3_000  # the field payments is asked to add; the rule reads it when present
+    donation = paid(campaign, amount_cents=10_000, counterpart_cents=3_000)
     assert "contrepartie" in donation_receipt_refusal(donation).lower()
+
+
+def test_a_small_counterpart_keeps_the_receipt(campaign):
+    donation = paid(campaign, amount_cents=10_000, counterpart_cents=1_000)
+    assert donation_receipt_refusal(donation) is None
 
 
 @pytest.mark.parametrize("missing", ["address_line", "postal_code", "city"])

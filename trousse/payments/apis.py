@@ -42,6 +42,7 @@ class DonationCreateApi(APIView):
         city = serializers.CharField(required=False, allow_blank=True, default="")
         wants_tax_receipt = serializers.BooleanField(default=False)
         is_parent_of_pupil = serializers.BooleanField(default=False)
+        counterpart_cents = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT_CENTS, default=0)
         public_message = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
         is_anonymous = serializers.BooleanField(default=False)
 

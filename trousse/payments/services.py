@@ -108,6 +108,7 @@ def donation_create(
     country: str = "FR",
     wants_tax_receipt: bool = False,
     is_parent_of_pupil: bool = False,
+    counterpart_cents: int = 0,
     public_message: str = "",
     is_anonymous: bool = False,
 ) -> Donation:
@@ -157,6 +158,9 @@ def donation_create(
             errors["postal_code"] = _("Indiquez votre code postal.")
         if not city:
             errors["city"] = _("Indiquez votre commune.")
+    counterpart_cents = counterpart_cents or 0
+    if not isinstance(counterpart_cents, int) or counterpart_cents < 0 or (isinstance(amount_cents, int) and counterpart_cents > amount_cents):
+        errors["counterpart"] = _("La valeur de la contrepartie est comprise entre 0 et le montant du don.")
     if errors:
         raise ApplicationError(_("Le don n'a pas pu être enregistré : vérifiez les champs signalés."), field_errors=errors)
     return Donation.objects.create(
@@ -175,6 +179,7 @@ def donation_create(
         country=_clean(country, 2).upper() or "FR",
         wants_tax_receipt=wants_tax_receipt,
         is_parent_of_pupil=bool(is_parent_of_pupil),
+        counterpart_cents=counterpart_cents,
         public_message=_clean(public_message, 500),
         is_anonymous=bool(is_anonymous),
     )

@@ -81,12 +81,8 @@ def counterpart_is_acceptable(*, gift_cents: int, counterpart_cents: int) -> boo
 
 
 def donation_counterpart_cents(donation: Donation) -> int:
-    """The value of what the donor got back (a postcard, a show ticket...), in cents.
-
-    Donation has no such field yet (requested from "payments"): until it exists, a
-    donor who is not a parent of a pupil received nothing.
-    """
-    return int(getattr(donation, "counterpart_cents", 0) or 0)
+    """The value of what the donor declared getting back (a postcard, a show ticket...), in cents."""
+    return donation.counterpart_cents
 
 
 @dataclass(frozen=True)
