@@ -31,14 +31,6 @@ def _version(scope: str) -> int:
     return version
 
 
-def _bump(scope: str) -> None:
-    key = _version_key(scope)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, time.time_ns(), timeout=None)
-
-
 def public_cache_key(name: str, campaign_id: int | None = None) -> str:
     """The key for a cached fragment of a public page, in the current language.
 
@@ -52,10 +44,17 @@ def public_cache_key(name: str, campaign_id: int | None = None) -> str:
 
 
 def public_cache_bump(campaign_id: int | None = None) -> None:
-    """Invalidate the listing and, when given, the campaign's pages. Call it on commit."""
-    _bump(LISTING)
+    """Invalidate the listing and, when given, the campaign's pages. Call it on commit.
+
+    A version only has to differ from the one a cached page was built with (they are
+    compared for equality), so a fresh clock value written in one round trip does;
+    an increment costs Django's Redis backend two round trips per key.
+    """
+    now = time.time_ns()
+    versions = {_version_key(LISTING): now}
     if campaign_id is not None:
-        _bump(f"campaign:{campaign_id}")
+        versions[_version_key(f"campaign:{campaign_id}")] = now
+    cache.set_many(versions, timeout=None)
 
 
 def public_cache_bump_on_commit(campaign_id: int | None = None) -> None:
