@@ -74,7 +74,8 @@ class Donation(models.Model):
     is_parent_of_pupil = models.BooleanField(_("je suis parent d'un élève de la classe"), default=False)
     # What the donor gets back (a postcard, a show ticket, a logo on the T-shirts): above 25 %
     # of the gift or 73 €, the payment is a purchase and gets no tax receipt (DESIGN.md).
-    counterpart_cents = models.PositiveBigIntegerField(_("valeur de la contrepartie reçue"), default=0)
+    # db_default too: rows written in bulk by SQL (the bench's seed, imports) get 0, not NULL.
+    counterpart_cents = models.PositiveBigIntegerField(_("valeur de la contrepartie reçue"), default=0, db_default=0)
     public_message = models.CharField(_("message public"), max_length=500, blank=True)
     is_anonymous = models.BooleanField(_("don anonyme sur la page du projet"), default=False)
 
