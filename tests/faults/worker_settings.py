@@ -19,6 +19,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": float(os.environ.get("FAULTS_VISIBILITY_TIMEOUT", "3")),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
+    # A worker killed while it holds the restore mutex would otherwise block every
+    # restore for kombu's default 300 s: the test would wait for nothing.
+    "unacked_mutex_expire": 5,
     "global_keyprefix": os.environ["FAULTS_KEYPREFIX"],
 }
 # The PDFs and e-mails are another story: parked on a queue nobody consumes.
