@@ -136,14 +136,18 @@ def test_a_worker_killed_mid_batch_leaves_every_receipt_issued_once_without_gaps
     campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUCCEEDED)
     donations = [factories.DonationFactory(campaign=campaign, status=DonationStatus.SUCCEEDED, amount_cents=3_000) for _ in range(BATCH)]
 
-    producer = _producer(worker_env)
-    for donation in donations:
-        producer.send_task(SYNC_TASK, args=[donation.pk], queue=worker_env["FAULTS_QUEUE"])
-
+    client = redis.Redis.from_url(worker_env["FAULTS_BROKER_URL"])
+    prefix, queue = worker_env["FAULTS_KEYPREFIX"], worker_env["FAULTS_QUEUE"]
     worker = Worker(worker_env, tmp_path / "worker.log")
     try:
         worker.start()
-        _wait_for(lambda: _receipts() >= KILL_AFTER, timeout=60, what=f"{KILL_AFTER} receipts", worker=worker)
+        # Publish only once the worker has bound its queue: Redis' virtual exchange sends
+        # a message with no binding yet to the dead-letter queue, and the batch is lost.
+        _wait_for(lambda: client.exists(f"{prefix}_kombu.binding.{queue}"), timeout=60, what="the worker's queue", worker=worker)
+        producer = _producer(worker_env)
+        for donation in donations:
+            producer.send_task(SYNC_TASK, args=[donation.pk], queue=queue)
+        _wait_for(lambda: _receipts() >= KILL_AFTER, timeout=120, what=f"{KILL_AFTER} receipts", worker=worker)
         worker.kill()
         at_kill = _receipts()
         assert at_kill < BATCH, "the batch finished before the kill: nothing was tested"
@@ -152,11 +156,9 @@ def test_a_worker_killed_mid_batch_leaves_every_receipt_issued_once_without_gaps
         # Generous: CI runs this beside the rest of the suite on 2 cores.
         _wait_for(lambda: _receipts() >= BATCH, timeout=150, what="the whole batch after the restart", worker=worker)
         # Drained: nothing queued, nothing delivered and unacknowledged (the killed message came back and ran).
-        client = redis.Redis.from_url(worker_env["FAULTS_BROKER_URL"])
-        prefix, queue = worker_env["FAULTS_KEYPREFIX"], worker_env["FAULTS_QUEUE"]
         _wait_for(lambda: client.llen(prefix + queue) == 0 and client.hlen(prefix + "unacked") == 0, timeout=30, what="an empty queue", worker=worker)
-        client.close()
     finally:
+        client.close()
         worker.stop()
 
     receipts = list(TaxReceipt.objects.filter(ad=ad).order_by("sequence"))
