@@ -123,6 +123,48 @@ def _run_process(host: str, port: int, paths: list[str], clients: int, seconds: 
     return result
 
 
+def visit_each(*, host: str, port: int, paths: list[str], clients: int = 4) -> LoadResult:
+    """GET every path once, from `clients` keep-alive connections: what a cache holds after a while in production."""
+    if host not in LOOPBACK:
+        raise ValueError(f"The bench only loads the loopback interface, not {host!r}.")
+    result = LoadResult()
+    lock = threading.Lock()
+    started = time.monotonic()
+    shares = [paths[n::clients] for n in range(clients)]
+    threads = [threading.Thread(target=_visit, args=(host, port, share, result, lock), daemon=True) for share in shares if share]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _visit(host: str, port: int, paths: list[str], result: LoadResult, lock: threading.Lock) -> None:
+    local = LoadResult()
+    connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
+    for path in paths:
+        local.requests += 1
+        try:
+            connection.request("GET", path, headers={"Accept": "text/html", "Accept-Language": "fr"})
+            response = connection.getresponse()
+            response.read()
+            if response.will_close:
+                connection.close()
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
+            local.errors += 1
+            local.error_samples.append(f"{type(error).__name__} {path}")
+            continue
+        if response.status != 200:
+            local.errors += 1
+            local.error_samples.append(f"HTTP {response.status} {path}")
+    connection.close()
+    with lock:
+        result.merge(local)
+
+
 def run_load(*, host: str, port: int, paths: list[str], clients: int = 16, seconds: float = 10.0, processes: int = 2) -> LoadResult:
     """GET `paths` in turn from `clients` concurrent keep-alive connections for `seconds`."""
     if host not in LOOPBACK:
