@@ -34,7 +34,11 @@ def _media_in_tmp(settings, tmp_path):
 def _fresh_cache():
     from django.core.cache import cache
 
+    from trousse.campaigns.selectors import campaign_public_ids_forget
+
     cache.clear()
+    # Each test's rollback frees slugs and ids the next one reuses.
+    campaign_public_ids_forget()
     yield
 
 

@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from trousse.campaigns.cache import public_cache_bump
 from trousse.campaigns.models import SchoolLevel, Status, Theme
+from trousse.campaigns.services import campaign_cancel
+from trousse.payments.models import DonationStatus
+from trousse.payments.services import donation_transition
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -86,17 +89,26 @@ def test_campaign_page_shows_story_budget_progress_share_links_and_open_graph(cl
     assert "<script src=\"https://" not in content  # no third-party script for sharing
 
 
-def test_campaign_page_progress_is_fresh_while_the_story_is_cached(client, live_campaign):
+def test_campaign_page_shows_a_donation_on_the_first_visit_after_it_succeeds(client, live_campaign, django_capture_on_commit_callbacks):
     url = reverse("campaign_detail", args=[live_campaign.slug])
-    client.get(url)
-    live_campaign.raised_cents = 75_000
-    live_campaign.description_html = "<p>Texte changé sans invalidation</p>"
-    live_campaign.save()
+    assert "0\u00a0€" in client.get(url).content.decode()
+    donation = factories.DonationFactory(campaign=live_campaign, amount_cents=7_500, wants_tax_receipt=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="webhook")
 
     content = client.get(url).content.decode()
+    assert "75\u00a0€" in content and "1 donateur·rice" in content
 
-    assert "750\u00a0€" in content  # progress is rendered on every request
-    assert "Texte changé" not in content  # the story comes from the cache
+
+def test_campaign_page_is_404_as_soon_as_the_campaign_is_cancelled(client, live_campaign, teacher, django_capture_on_commit_callbacks):
+    url = reverse("campaign_detail", args=[live_campaign.slug])
+    assert client.get(url).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_cancel(actor=teacher, campaign=live_campaign, reason="Sortie annulée par la mairie")
+
+    assert client.get(url).status_code == 404
 
 
 def test_campaign_page_is_404_unless_public(client, campaign):

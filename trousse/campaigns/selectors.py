@@ -8,8 +8,6 @@ not act on it gets a 403 (the services raise it).
 """
 
 import functools
-from dataclasses import dataclass
-
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -57,10 +55,11 @@ def campaign_list_public(*, department: str | None = None, theme: str | None = N
 
 
 def _detail_queryset() -> QuerySet[Campaign]:
-    return Campaign.objects.select_related("cooperative__ad", "teacher").prefetch_related(
+    # What the public page shows, no more: neither the teacher nor the news' authors are on it.
+    return Campaign.objects.select_related("cooperative__ad").prefetch_related(
         "budget_lines",
         "images",
-        Prefetch("updates", queryset=CampaignUpdate.objects.select_related("author").order_by("-created_at")),
+        Prefetch("updates", queryset=CampaignUpdate.objects.only("id", "campaign_id", "title", "body_html", "created_at").order_by("-created_at")),
     )
 
 
@@ -72,39 +71,51 @@ def campaign_get_public(*, slug: str) -> Campaign:
         raise Http404("campaign") from error
 
 
-@dataclass(frozen=True)
-class CampaignPublicState:
-    """What a public campaign page's cached copy must match: what changes without an edit of the text."""
+# slug -> id of public campaigns, per process. A slug is set once, at creation, and a
+# campaign that has been public is never deleted (its donations and ledger protect it),
+# so an entry never goes wrong; whether the campaign is *still* public is the page's
+# cache version's business (every status change bumps it). Only a database restored
+# from a backup can reuse a slug: docs/deploy.md says to restart the web processes
+# and flush the cache after a restore.
+_PUBLIC_IDS: dict[str, int] = {}
+_PUBLIC_IDS_MAX = 100_000
 
-    id: int
-    status: str
-    raised_cents: int
-    donors_count: int
 
+def campaign_get_public_id(*, slug: str) -> int:
+    """The id of the public campaign at this slug, without a query once known; Http404 for anything else.
 
-def campaign_get_public_state(*, slug: str) -> CampaignPublicState:
-    """The campaign's id and counters, in one narrow indexed query; Http404 unless public.
-
-    The public page asks this on every request, so that its cached copy can
-    never show a progress bar behind the database, nor a campaign that has
-    stopped being public. Plain SQL: the ORM's query building costs ten times
-    the query itself, and this runs on the cached path of the busiest page.
+    The public page's cached copy is keyed by the campaign's id (its cache version),
+    and must be found without touching the database (trousse/campaigns/cache.py).
     """
+    campaign_id = _PUBLIC_IDS.get(slug)
+    if campaign_id is not None:
+        return campaign_id
     with connection.cursor() as cursor:
-        cursor.execute(_public_state_sql(), [slug, *map(str, PUBLIC_STATUSES)])
+        cursor.execute(_public_id_sql(), [slug, *map(str, PUBLIC_STATUSES)])
         row = cursor.fetchone()
     if row is None:
         raise Http404("campaign")
-    return CampaignPublicState(*row)
+    if len(_PUBLIC_IDS) >= _PUBLIC_IDS_MAX:
+        _PUBLIC_IDS.clear()
+    _PUBLIC_IDS[slug] = row[0]
+    return row[0]
+
+
+def campaign_public_ids_forget() -> None:
+    """Forget the slugs seen so far (tests, whose database is rolled back between them)."""
+    _PUBLIC_IDS.clear()
 
 
 @functools.cache
-def _public_state_sql() -> str:
+def _public_id_sql() -> str:
+    # Plain SQL: the ORM's query building costs ten times the query itself.
     quote = connection.ops.quote_name
     meta = Campaign._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in ("id", "status", "raised_cents", "donors_count"))
     statuses = ", ".join(["%s"] * len(PUBLIC_STATUSES))
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('slug').column)} = %s AND {quote(meta.get_field('status').column)} IN ({statuses})"
+    return (
+        f"SELECT {quote(meta.pk.column)} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('slug').column)} = %s AND {quote(meta.get_field('status').column)} IN ({statuses})"
+    )
 
 
 def campaign_list_for_actor(*, actor) -> QuerySet[Campaign]:
