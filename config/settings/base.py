@@ -148,7 +148,11 @@ if REDIS_URL.startswith("redis"):
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="trousse"),
         }
     }
+    # Each web process keeps the public pages it served, told of every change by
+    # Redis pub/sub (trousse/campaigns/local_copies.py): no round trip per page.
+    PUBLIC_PAGES_LOCAL_COPIES = env.bool("PUBLIC_PAGES_LOCAL_COPIES", default=True)
 else:
+    PUBLIC_PAGES_LOCAL_COPIES = False
     # Three entries per public campaign page: room for a whole year's campaigns.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 

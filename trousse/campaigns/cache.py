@@ -9,9 +9,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import translation
+
+from .local_copies import LocalCopies, announcement, local_copies
 
 LISTING = "listing"
 
@@ -48,13 +51,17 @@ def public_cache_bump(campaign_id: int | None = None) -> None:
 
     A version only has to differ from the one a cached page was built with (they are
     compared for equality), so a fresh clock value written in one round trip does;
-    an increment costs Django's Redis backend two round trips per key.
+    an increment costs Django's Redis backend two round trips per key. The new
+    versions are then announced to every web process's local copies.
     """
     now = time.time_ns()
-    versions = {_version_key(LISTING): now}
+    scopes = {LISTING: now}
     if campaign_id is not None:
-        versions[_version_key(f"campaign:{campaign_id}")] = now
-    cache.set_many(versions, timeout=None)
+        scopes[f"campaign:{campaign_id}"] = now
+    cache.set_many({_version_key(scope): version for scope, version in scopes.items()}, timeout=None)
+    publish = getattr(cache, "publish", None)
+    if publish is not None:
+        publish(_channel(), announcement(scopes))
 
 
 def public_cache_bump_on_commit(campaign_id: int | None = None) -> None:
@@ -71,12 +78,29 @@ class PublicCacheSlot:
 
     key: str
     version: int
+    scope: str = LISTING
+    # The local copies' generation when the version was read (see LocalCopies.learn).
+    generation: int = 0
+
+
+def _channel() -> str:
+    # Channels are server-wide, not per database: the key prefix keeps deployments (and test runs) apart.
+    return cache.make_key("public-versions")
+
+
+def _local_copies() -> LocalCopies | None:
+    """This process's copies when pages are shared through Redis (not with a local-memory cache)."""
+    location = getattr(cache, "location", None)
+    if location is None or not settings.PUBLIC_PAGES_LOCAL_COPIES:
+        return None
+    return local_copies(location, _channel())
 
 
 def public_cache_get(name: str, campaign_id: int | None = None) -> tuple[Any, PublicCacheSlot]:
     """The cached value for `name` (in the current language) if still current, else None, and its slot.
 
-    One `get_many` fetches the value and the version it depends on together; the
+    This process's own copy when it holds the newest (local_copies.py); else one
+    `get_many` fetches the value and the version it depends on together: the
     value is stored with the version it was built under, so a bump makes it
     stale without a second lookup. Read *before* building: a change committed
     while the page is being built bumps the version past the one the slot holds,
@@ -85,17 +109,32 @@ def public_cache_get(name: str, campaign_id: int | None = None) -> tuple[Any, Pu
     language = translation.get_language() or "fr"
     scope = LISTING if campaign_id is None else f"campaign:{campaign_id}"
     key = f"public-value:{name}:{language}" + ("" if campaign_id is None else f":c{campaign_id}")
+    local = _local_copies()
+    generation = 0
+    if local is not None:
+        found_here = local.get(key, scope)
+        if found_here is not None:
+            value, version = found_here
+            return value, PublicCacheSlot(key=key, version=version, scope=scope, generation=local.generation)
+        generation = local.generation
     version_key = _version_key(scope)
     found = cache.get_many([version_key, key])
     version = found.get(version_key)
     if version is None:
-        return None, PublicCacheSlot(key=key, version=_version(scope))
+        version = _version(scope)
+    slot = PublicCacheSlot(key=key, version=version, scope=scope, generation=generation)
+    if local is not None:
+        local.learn(scope, version, generation)
     stored = found.get(key)
-    slot = PublicCacheSlot(key=key, version=version)
     if stored is not None and stored[0] == version:
+        if local is not None:
+            local.keep(key, scope, version, stored[1], generation)
         return stored[1], slot
     return None, slot
 
 
 def public_cache_set(slot: PublicCacheSlot, value: Any, timeout: int) -> None:
     cache.set(slot.key, (slot.version, value), timeout)
+    local = _local_copies()
+    if local is not None:
+        local.keep(slot.key, slot.scope, slot.version, value, slot.generation)
