@@ -2,12 +2,29 @@
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from trousse.campaigns.models import MINIMUM_DONATION_CENTS, Status
 from trousse.payments import selectors
 from trousse.payments.services import DONATION_PRESETS_CENTS
 
 register = template.Library()
+
+FORM_FIELDS_TEMPLATE = "frontend/donations/_donation_form_fields.html"
+# language -> the empty form's fields: some sixty translated strings, the same on every campaign page.
+_empty_fields_html: dict[str, str] = {}
+
+
+def _empty_form_fields() -> str:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    html = _empty_fields_html.get(language)
+    if html is None:
+        html = mark_safe(render_to_string(FORM_FIELDS_TEMPLATE, {"form": None, "field_errors": {}}))
+        if not settings.DEBUG:  # while developing, a template edit shows at once
+            _empty_fields_html[language] = html
+    return html
 
 
 @register.inclusion_tag("frontend/donations/_campaign_block_inner.html", takes_context=True)
@@ -17,6 +34,8 @@ def donation_block(context, campaign=None, form=None, field_errors=None, error="
     The campaign page has its own progress box: it passes with_progress=False.
     """
     campaign = campaign or context.get("campaign")
+    form = form if form is not None else context.get("form")
+    field_errors = field_errors if field_errors is not None else (context.get("field_errors") or {})
     remaining = max(0, campaign.optimum_goal_cents - campaign.raised_cents)
     return {
         "campaign": campaign,
@@ -30,8 +49,10 @@ def donation_block(context, campaign=None, form=None, field_errors=None, error="
         "public_messages": selectors.donation_list_public_messages(campaign=campaign),
         "stripe_js_url": settings.STRIPE_JS_URL,
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "form": form if form is not None else context.get("form"),
-        "field_errors": field_errors if field_errors is not None else (context.get("field_errors") or {}),
+        "form": form,
+        "field_errors": field_errors,
+        # A form sent back with what the donor typed is rendered in full; an empty one is the same everywhere.
+        "fields_html": _empty_form_fields() if form is None and not field_errors else None,
         "error": error or context.get("error", ""),
     }
 

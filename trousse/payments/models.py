@@ -47,6 +47,13 @@ class DonorType(models.TextChoices):
     BUSINESS = "business", _("entreprise")
 
 
+def donor_display_name(donor_type: str, company_name: str, first_name: str, last_name: str) -> str:
+    """How a donor is named where names are shown: the company for a business, else the person."""
+    if donor_type == DonorType.BUSINESS and company_name:
+        return company_name
+    return f"{first_name} {last_name}".strip()
+
+
 class Donation(models.Model):
     """A gift to a campaign. The row exists before its PaymentIntent (STYLE.md)."""
 
@@ -94,6 +101,8 @@ class Donation(models.Model):
             models.Index(fields=["campaign", "status", "-created_at"], name="donation_campaign_status"),
             models.Index(fields=["status", "created_at"], name="donation_status_created"),
             models.Index(fields=["email"], name="donation_email"),
+            # The campaign page's public messages, newest first: a few rows read, not every donation.
+            models.Index(fields=["campaign", "-succeeded_at", "-id"], name="donation_public_messages", condition=~models.Q(public_message="")),
         ]
         constraints = [
             models.CheckConstraint(name="donation_refunds_within_amount", condition=Q(refunded_cents__lte=F("amount_cents"))),
@@ -106,9 +115,7 @@ class Donation(models.Model):
 
     @property
     def donor_display_name(self) -> str:
-        if self.donor_type == DonorType.BUSINESS and self.company_name:
-            return self.company_name
-        return f"{self.first_name} {self.last_name}".strip()
+        return donor_display_name(self.donor_type, self.company_name, self.first_name, self.last_name)
 
     @property
     def net_cents(self) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns.models import Campaign
 
-from .models import PAID_STATUSES, Donation, DonationStatus
+from .models import PAID_STATUSES, Donation, DonationStatus, donor_display_name
 
 # Who sees a campaign's donors, and how much of them.
 DONORS_FULL = "full"  # mandataire, AD staff, federation: every field, every amount, CSV export
@@ -51,14 +53,28 @@ def donation_list_for_actor(*, actor, campaign: Campaign) -> QuerySet[Donation]:
     )
 
 
-def donation_list_public_messages(*, campaign: Campaign, limit: int = 50) -> QuerySet[Donation]:
-    """Messages donors chose to make public, on money that reached the campaign."""
-    return (
+@dataclass(frozen=True)
+class PublicMessage:
+    text: str
+    # None when the donor asked to stay anonymous.
+    author: str | None
+
+
+def donation_list_public_messages(*, campaign: Campaign, limit: int = 50) -> list[PublicMessage]:
+    """Messages donors chose to make public, on money that reached the campaign, newest first.
+
+    Plain tuples, not model instances: the campaign page shows up to fifty of them.
+    """
+    rows = (
         Donation.objects.filter(campaign=campaign, status__in=PAID_STATUSES)
         .exclude(public_message="")
-        .only("id", "campaign_id", "public_message", "is_anonymous", "first_name", "last_name", "company_name", "donor_type", "succeeded_at", "created_at")
-        .order_by("-succeeded_at", "-id")[:limit]
+        .order_by("-succeeded_at", "-id")
+        .values_list("public_message", "is_anonymous", "donor_type", "company_name", "first_name", "last_name")[:limit]
     )
+    return [
+        PublicMessage(text=text, author=None if anonymous else donor_display_name(donor_type, company, first, last))
+        for text, anonymous, donor_type, company, first, last in rows
+    ]
 
 
 def donation_get_public(*, public_id) -> Donation:
