@@ -138,3 +138,16 @@ def test_base_layout_is_accessible(client):
     assert '<label class="visually-hidden" for="language-select">' in content
     assert 'aria-label="Navigation principale"' in content
     assert "<h1>" in content
+
+
+def test_donor_messages_are_escaped_and_keep_their_line_breaks(client, live_campaign):
+    factories.DonationFactory(
+        campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), first_name="Léa", last_name="Martin",
+        public_message="<script>alert('x')</script>\nBravo la classe !",
+    )
+    factories.DonationFactory(campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), is_anonymous=True, public_message="Courage")
+
+    content = client.get(reverse("campaign_detail", args=[live_campaign.slug])).content.decode()
+
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;<br>Bravo la classe !" in content and "<script>alert" not in content
+    assert "<cite>Léa Martin</cite>" in content and "<cite>Un donateur anonyme</cite>" in content
