@@ -14,5 +14,7 @@ STORAGES = {
 }
 # Each test run (and each xdist worker) gets its own cache namespace.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# No subscriber thread per test process; tests/campaigns/test_local_copies.py turns them on.
+PUBLIC_PAGES_LOCAL_COPIES = False
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/trousse-test-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
