@@ -7,8 +7,9 @@
 2. serves the app with gunicorn on a free loopback port, DEBUG off, once per
    server profile (pages cached in Redis, or no cache at all);
 3. loads each page scenario with BENCH_CLIENTS keep-alive clients for BENCH_SECONDS
-   (bench/load.py); in the cached profile every path is visited once first, so
-   the figure is the steady state, not the cache filling up;
+   (bench/load.py); in the cached profile every path is first visited from each
+   client connection, so the figure is the steady state (every server process
+   holds every page), not the cache filling up;
 4. with a third server profile ("writes": the webhook secret, localstripe, jobs
    queued but not run), posts BENCH_WEBHOOK_EVENTS signed webhook events and
    then proves no effect was lost or doubled (bench/webhooks.py), and creates
@@ -278,9 +279,10 @@ def _run_pages(options: Options, scenarios: list[Scenario], seed_info: SeedInfo,
             rows.append({**row, "skipped": f"{paths[0]} answers {probe.error_samples[0]}"})
             continue
         if profile == "cached":
-            # "Cached" is the steady state: every page has been asked for once since the last change.
+            # "Cached" is the steady state: every page has been asked for since the last change, through
+            # as many connections as the load uses, so every server process holds it.
             # (The first visits, cold, are what the uncached profile measures.)
-            primed = visit_each(host="127.0.0.1", port=port, paths=paths, clients=4)
+            primed = visit_each(host="127.0.0.1", port=port, paths=paths, clients=options.clients)
             if primed.errors:
                 rows.append({**row, "skipped": f"priming the cache: {primed.error_samples[0]}"})
                 continue

@@ -124,14 +124,18 @@ def _run_process(host: str, port: int, paths: list[str], clients: int, seconds: 
 
 
 def visit_each(*, host: str, port: int, paths: list[str], clients: int = 4) -> LoadResult:
-    """GET every path once, from `clients` keep-alive connections: what a cache holds after a while in production."""
+    """GET every path once from each of `clients` keep-alive connections (each in its own order).
+
+    A server process keeps its own copies of the pages it served (trousse/campaigns/local_copies.py):
+    with as many connections as the load uses, every process has served every page at least once.
+    """
     if host not in LOOPBACK:
         raise ValueError(f"The bench only loads the loopback interface, not {host!r}.")
     result = LoadResult()
     lock = threading.Lock()
     started = time.monotonic()
-    shares = [paths[n::clients] for n in range(clients)]
-    threads = [threading.Thread(target=_visit, args=(host, port, share, result, lock), daemon=True) for share in shares if share]
+    orders = [paths[n % len(paths):] + paths[: n % len(paths)] for n in range(clients)]
+    threads = [threading.Thread(target=_visit, args=(host, port, order, result, lock), daemon=True) for order in orders]
     for thread in threads:
         thread.start()
     for thread in threads:
