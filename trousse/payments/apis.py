@@ -4,9 +4,9 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from trousse.campaigns.models import Campaign
@@ -97,6 +97,9 @@ class DonationStatusApi(APIView):
 class CampaignDonationListApi(APIView):
     """A campaign's donations for its cooperative and AD (teacher: anonymous donors' amounts hidden)."""
 
+    # Declared on the view so that the schema documents the page envelope the view returns.
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
     class OutputSerializer(serializers.Serializer):
         public_id = serializers.UUIDField()
         created_at = serializers.DateTimeField()
@@ -112,7 +115,7 @@ class CampaignDonationListApi(APIView):
     def get(self, request, slug):
         campaign, visibility = selectors.campaign_get_for_donations(actor=request.user, slug=slug)
         donations = selectors.donation_list_for_actor(actor=request.user, campaign=campaign)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(donations, request, view=self)
         # Donors' names (and, for the mandataire and the AD, e-mails): the rows of this page are logged.
         personal_data_access_log(actor=request.user, purpose="donor_list", donations=page, request=request)
