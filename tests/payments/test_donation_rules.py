@@ -92,6 +92,14 @@ def test_rate_limit_per_campaign_applies_across_addresses(client, live_campaign,
     assert client.post(reverse("donation_create", kwargs={"slug": other.slug}), donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR="10.0.1.1").status_code == 400
 
 
+def test_a_request_without_an_address_is_limited_not_an_error(client, live_campaign, settings):
+    # gunicorn on a unix socket behind a proxy that passes no address: REMOTE_ADDR is empty.
+    settings.DONATION_RATELIMIT_PER_IP = "2/m"
+    url = reverse("donation_create", kwargs={"slug": live_campaign.slug})
+    statuses = [client.post(url, donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR="").status_code for _ in range(3)]
+    assert statuses == [400, 400, 429]
+
+
 def test_the_declared_counterpart_is_recorded_and_bounded(live_campaign):
     from trousse.exceptions import ApplicationError
     from trousse.payments import services
