@@ -23,6 +23,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +153,22 @@ def _create_payment_intent(params: dict[str, Any], *, idempotency_key: str) -> P
             decline_message=(error.user_message or getattr(details, "message", "") or str(error))[:500],
             declined_payment_intent_id=_id_of(getattr(details, "payment_intent", None)),
         )
+    except stripe.InvalidRequestError as error:
+        if not _unknown_payment_method(error):
+            logger.warning("Stripe refused a PaymentIntent (%s): %s", idempotency_key, error)
+            raise GatewayError(str(error)) from error
+        # The page's payment method is not one Stripe knows (tampered with, or from another
+        # account): the donor's input, refused like a declined card; trying again cannot help.
+        return PaymentAttempt(intent=None, declined=True, decline_message=_("Ce moyen de paiement n'a pas été reconnu : vérifiez votre carte et réessayez."))
     except stripe.StripeError as error:
         logger.warning("Stripe refused a PaymentIntent (%s): %s", idempotency_key, error)
         raise GatewayError(str(error)) from error
     return PaymentAttempt(intent=payment_intent_from_dict(intent.to_dict()))
+
+
+def _unknown_payment_method(error: stripe.InvalidRequestError) -> bool:
+    # Stripe: 400 resource_missing on param "payment_method"; localstripe: 404 Not Found.
+    return error.param == "payment_method" or error.code == "resource_missing" or error.http_status == 404
 
 
 def card_payment_create(*, donation_id: int, amount_cents: int, card_payment_method: str, metadata: dict[str, Any]) -> PaymentAttempt:
