@@ -11,13 +11,14 @@ Lock order, everywhere: donation, then refund, then campaign.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +46,7 @@ from .models import (
     RefundStatus,
     StripeEvent,
 )
+from .tax_receipts import RECEIPT_CAMPAIGN_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,13 @@ _INTENT_STATUS_MAP = {
 # --------------------------------------------------------------------------- side effects by name
 
 
+# A donation in these states never held money, and none moves back to them: no receipt ever
+# covered it (receipts are issued for paid donations only), so none can need cancelling.
+_NEVER_PAID = frozenset({DonationStatus.PENDING, DonationStatus.PROCESSING, DonationStatus.FAILED, DonationStatus.CANCELLED})
+
+
 def _tax_receipt_sync(donation: Donation) -> None:
-    """After every status change: the receipts work decides itself to issue, cancel or reissue."""
+    """After a status change that may touch a receipt: the receipts work decides itself to issue, cancel or reissue."""
     try:
         from trousse.payments.receipt_tasks import tax_receipt_sync_for_donation
     except ImportError:  # the receipts work has not shipped its task yet
@@ -277,12 +284,14 @@ def _transition_locked(
     comment: str = "",
     strict: bool = False,
     update_fields: tuple[str, ...] | list[str] = (),
+    receipt_sync: bool = True,
 ) -> bool:
     """Move a donation the caller has locked; False when the move is a repeat or not allowed.
 
     A move not in DONATION_TRANSITIONS is ignored (a late `processing` after
     `succeeded`), unless `strict`, for a person's action, which gets a 409.
-    Saves the status and the caller's `update_fields` in one UPDATE.
+    Saves the status and the caller's `update_fields` in one UPDATE, with the
+    history row. `receipt_sync=False`: the caller decides about the receipts sync.
     """
     current = donation.status
     repeatable = to_status == DonationStatus.PARTIALLY_REFUNDED
@@ -294,12 +303,57 @@ def _transition_locked(
         logger.info("donation %s: ignored move %s -> %s (%s %s)", donation.pk, current, to_status, source, stripe_event_id)
         return False
     donation.status = to_status
-    donation.save(update_fields=["status", "updated_at", *update_fields])
-    DonationTransition.objects.create(
-        donation=donation, from_status=current, to_status=to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment[:500]
+    _save_with_transition(
+        donation,
+        fields=("status", "updated_at", *update_fields),
+        from_status=current,
+        source=source,
+        stripe_event_id=stripe_event_id,
+        actor=actor,
+        comment=comment[:500],
     )
-    _tax_receipt_sync(donation)
+    # Between two unpaid states the sync has nothing to issue nor cancel: no job for it.
+    if receipt_sync and not (current in _NEVER_PAID and to_status in _NEVER_PAID):
+        _tax_receipt_sync(donation)
     return True
+
+
+@functools.cache
+def _save_with_transition_sql(fields: tuple[str, ...]) -> str:
+    """The donation's UPDATE and its history row's INSERT as one PostgreSQL statement."""
+    quote = connections[router.db_for_write(Donation)].ops.quote_name
+    donation_meta, transition_meta = Donation._meta, DonationTransition._meta
+    pk = quote(donation_meta.pk.column)
+    assignments = ", ".join(f"{quote(donation_meta.get_field(name).column)} = %s" for name in fields)
+    columns = ", ".join(
+        quote(transition_meta.get_field(name).column) for name in ("donation", "from_status", "to_status", "source", "stripe_event_id", "actor", "comment", "created_at")
+    )
+    return (
+        f"WITH moved AS (UPDATE {quote(donation_meta.db_table)} SET {assignments} WHERE {pk} = %s RETURNING {pk}) "
+        f"INSERT INTO {quote(transition_meta.db_table)} ({columns}) SELECT moved.{pk}, %s, %s, %s, %s, %s, %s, %s FROM moved"
+    )
+
+
+def _save_with_transition(donation: Donation, *, fields: tuple[str, ...], from_status: str, source: str, stripe_event_id: str, actor, comment: str) -> None:
+    """Save `fields` of a locked donation and write its history row (DonationTransition).
+
+    On PostgreSQL one statement, written once per set of fields: the webhook's hot
+    path pays one round trip and none of the ORM's per-call compiling.
+    """
+    connection = connections[router.db_for_write(Donation)]
+    fields = tuple(dict.fromkeys(fields))
+    if connection.vendor != "postgresql":
+        donation.save(update_fields=fields)
+        DonationTransition.objects.create(
+            donation=donation, from_status=from_status, to_status=donation.status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment
+        )
+        return
+    now = timezone.now()
+    donation.updated_at = now
+    values = [field.get_db_prep_save(getattr(donation, field.attname), connection) for field in map(Donation._meta.get_field, fields)]
+    actor_id = actor.pk if actor is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(_save_with_transition_sql(fields), [*values, donation.pk, from_status, donation.status, source, stripe_event_id, actor_id, comment, now])
 
 
 def _lock_donation(donation_id: int) -> Donation:
@@ -331,15 +385,18 @@ def _campaign_counters_add(*, campaign_id: int, raised_cents: int, donors: int) 
     return status, raised_after, optimum
 
 
-def _credit_campaign(donation: Donation) -> None:
-    """A succeeded donation: ledger entry and the page's counters, in the caller's transaction."""
+def _credit_campaign(donation: Donation) -> str | None:
+    """A succeeded donation: ledger entry and the page's counters, in the caller's transaction.
+
+    Returns the campaign's status, read under its row lock; None when the donation was credited already.
+    """
     campaign_id = donation.campaign_id
     # The ledger reads only the campaign's id: no row to fetch for it.
     _ledger_tx, created = ledger_record_donation(
         campaign=Campaign(pk=campaign_id), amount_cents=donation.amount_cents, key=f"donation:{donation.pk}:succeeded", reference=f"donation:{donation.pk}"
     )
     if not created:
-        return
+        return None
     status, raised_cents, optimum_goal_cents = _campaign_counters_add(campaign_id=campaign_id, raised_cents=donation.amount_cents, donors=1)
     _public_cache_bump(campaign_id)
     from . import tasks
@@ -350,6 +407,21 @@ def _credit_campaign(donation: Donation) -> None:
         tasks.campaign_refund_all.delay_on_commit(campaign_id)
     elif status == Status.LIVE and raised_cents >= optimum_goal_cents:
         tasks.campaign_end_if_optimum_reached.delay_on_commit(campaign_id)
+    return status
+
+
+def _receipt_due_on_payment(donation: Donation, campaign_status: str | None) -> bool:
+    """Whether the receipts sync could issue a receipt for a donation just paid.
+
+    It never had one (_NEVER_PAID), so the sync could only issue one: for a gift
+    asked a receipt for, once its campaign has succeeded. While the campaign is
+    live (nearly every payment), its success issues the receipts of all its
+    donations (tax_receipts_issue_for_campaign); the status was read under the
+    campaign's row lock, which that success waits for, so this donation is seen then.
+    """
+    if not donation.wants_tax_receipt or donation.is_parent_of_pupil:
+        return False
+    return campaign_status is None or campaign_status in RECEIPT_CAMPAIGN_STATUSES
 
 
 def _donation_move(
@@ -374,13 +446,18 @@ def _donation_move(
         if to_status == DonationStatus.SUCCEEDED and previous in (DonationStatus.PENDING, DonationStatus.PROCESSING, DonationStatus.FAILED):
             donation.succeeded_at = donation.succeeded_at or timezone.now()
             fields.append("succeeded_at")
-    if not _transition_locked(donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, strict=strict, update_fields=fields):
+    just_paid = to_status == DonationStatus.SUCCEEDED and previous in _NEVER_PAID
+    if not _transition_locked(
+        donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, strict=strict, update_fields=fields, receipt_sync=not just_paid
+    ):
         return False
     if to_status == DonationStatus.SUCCEEDED:
         if previous == DonationStatus.DISPUTED:
             _dispute_release(donation)
         else:
-            _credit_campaign(donation)
+            campaign_status = _credit_campaign(donation)
+            if just_paid and _receipt_due_on_payment(donation, campaign_status):
+                _tax_receipt_sync(donation)
     return True
 
 
@@ -404,7 +481,9 @@ def donation_transition(
     return donation, changed
 
 
-# What the transition, the ledger and a dispute's release read and write.
+# What the transition, the ledger and a dispute's release read and write. A webhook reads the
+# donation's state, never the donor nor the campaign (its id only): a third of the columns,
+# and no join. A later read of another field would load it lazily.
 _DONATION_STATE_FIELDS = (
     "campaign_id",
     "amount_cents",
@@ -416,18 +495,45 @@ _DONATION_STATE_FIELDS = (
     "failure_message",
     "succeeded_at",
     "updated_at",
+    # Whether a receipts sync is worth a job (_receipt_due_on_payment).
+    "wants_tax_receipt",
+    "is_parent_of_pupil",
 )
+
+
+@functools.cache
+def _donation_state_columns() -> tuple[str, ...]:
+    # Model order: Donation.from_db takes the values of the fields it is given in that order.
+    wanted = {"id", *_DONATION_STATE_FIELDS}
+    return tuple(field.attname for field in Donation._meta.concrete_fields if field.attname in wanted)
+
+
+@functools.cache
+def _lock_donation_by_intent_sql() -> str:
+    quote = connections[router.db_for_write(Donation)].ops.quote_name
+    meta = Donation._meta
+    columns = ", ".join(quote(meta.get_field(attname).column) for attname in _donation_state_columns())
+    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field('stripe_payment_intent_id').column)} = %s FOR UPDATE"
+
+
+def _lock_donation_by_intent(intent_id: str) -> Donation | None:
+    """The webhook's usual lookup, locked: on PostgreSQL a statement written once, the row read
+    straight into a Donation (these columns need no conversion there), without the ORM's compiling."""
+    connection = connections[router.db_for_write(Donation)]
+    if connection.vendor != "postgresql":
+        return Donation.objects.select_for_update().only(*_DONATION_STATE_FIELDS).filter(stripe_payment_intent_id=intent_id).first()
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_donation_by_intent_sql(), [intent_id])
+        row = cursor.fetchone()
+    return None if row is None else Donation.from_db(connection.alias, _donation_state_columns(), row)
 
 
 def _lock_donation_for_intent(intent: gateway.PaymentIntentData, donation_id: int | None) -> Donation | None:
     """The donation an intent is about, locked: one query when the intent's id is saved (the webhook's usual case)."""
     if donation_id is not None:
         return Donation.objects.select_for_update(of=("self",)).select_related("campaign").filter(pk=donation_id).first()
-    # A webhook reads the donation's state, never the donor nor the campaign (its id only):
-    # a third of the columns, and no join. A later read of another field would load it lazily.
-    locked = Donation.objects.select_for_update().only(*_DONATION_STATE_FIELDS)
     if intent.id:
-        found = locked.filter(stripe_payment_intent_id=intent.id).first()
+        found = _lock_donation_by_intent(intent.id)
         if found is not None:
             return found
     # The row exists before its intent: a crash between Stripe's answer and our save leaves only the metadata.
@@ -436,7 +542,7 @@ def _lock_donation_for_intent(intent: gateway.PaymentIntentData, donation_id: in
     raw_id, public_id = intent.metadata.get("donation_id", ""), intent.metadata.get("donation_public_id", "")
     if raw_id.isdigit() and public_id:
         try:
-            donation = locked.filter(pk=int(raw_id), public_id=public_id).first()
+            donation = Donation.objects.select_for_update().only(*_DONATION_STATE_FIELDS).filter(pk=int(raw_id), public_id=public_id).first()
         except ValidationError:  # not a UUID: not one of ours
             return None
         # Another intent's donation is not this intent's, whatever its metadata says.
@@ -789,35 +895,54 @@ WEBHOOK_HANDLERS = {
 }
 
 
-class _EventAlreadyStored(Exception):
-    """The event's id is in the table already: a redelivery, or a retry after our failure."""
+_STRIPE_EVENT_COLUMNS = ("stripe_event_id", "type", "payload", "received_at", "processed_at", "error")
+
+
+@functools.cache
+def _stripe_event_insert_sql() -> str:
+    quote = connections[router.db_for_write(StripeEvent)].ops.quote_name
+    meta = StripeEvent._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in _STRIPE_EVENT_COLUMNS)
+    return (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(_STRIPE_EVENT_COLUMNS))}) "
+        f"ON CONFLICT ({quote(meta.get_field('stripe_event_id').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+
+
+def _stripe_event_insert_if_new(event: gateway.WebhookEvent) -> bool:
+    """INSERT ... ON CONFLICT (stripe_event_id) DO NOTHING: True when the event was new, inserted already marked processed.
+
+    A duplicate costs no error, so no rollback: the same transaction goes on to
+    read the stored row. A concurrent insert of the same id makes this one wait
+    for its outcome: inserted if it rolled back, nothing if it committed.
+    PostgreSQL and SQLite (>= 3.35) both speak it.
+    """
+    connection = connections[router.db_for_write(StripeEvent)]
+    now = timezone.now()
+    payload = StripeEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection)
+    received_at = processed_at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_stripe_event_insert_sql(), [event.id, event.type, payload, received_at, processed_at, ""])
+        return cursor.fetchone() is not None
 
 
 def stripe_event_process(*, event: gateway.WebhookEvent) -> bool:
     """Store a verified event once and apply it. False for a duplicate (already applied).
 
-    First delivery, one transaction: the event row is inserted already marked
-    processed, then applied; both commit together or not at all, so the mark is
-    never seen without the effect. Concurrent deliveries of one event: the first
-    insert wins; the others wait on the unique index, fail, and find it applied.
-    An event stored by an earlier failed attempt (stripe_event_record_failure)
-    is applied again under its row lock. A failure rolls everything back, so
-    Stripe's retry applies it again from scratch.
+    One transaction: the event row is inserted already marked processed, then
+    applied; both commit together or not at all, so the mark is never seen
+    without the effect. Concurrent deliveries of one event: the first insert
+    wins; the others wait on the unique index, insert nothing, and find it
+    applied under its row lock. An event stored by an earlier failed attempt
+    (stripe_event_record_failure) is applied again under that lock. A failure
+    rolls everything back, so Stripe's retry applies it again from scratch.
     """
     handler = WEBHOOK_HANDLERS.get(event.type)
-    try:
-        with transaction.atomic():
-            try:
-                StripeEvent.objects.create(stripe_event_id=event.id, type=event.type, payload=event.payload, processed_at=timezone.now())
-            except IntegrityError as error:
-                # Leaves the atomic block: its transaction, aborted by the failed insert, is rolled back whole.
-                raise _EventAlreadyStored from error
+    with transaction.atomic():
+        if _stripe_event_insert_if_new(event):
             if handler is not None:
                 handler(event)
-        return True
-    except _EventAlreadyStored:
-        pass
-    with transaction.atomic():
+            return True
         stored = StripeEvent.objects.select_for_update().only("pk", "processed_at").get(stripe_event_id=event.id)
         if stored.processed_at is not None:
             return False
