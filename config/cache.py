@@ -62,10 +62,18 @@ class TolerantRedisCache(RedisCache):
     incr = _tolerant(lambda key, delta=1, version=None: delta)(RedisCache.incr)
     clear = _tolerant(False)(RedisCache.clear)
 
-    @_tolerant(0)
-    def publish(self, channel: str, message: str) -> int:
-        """Announce on a pub/sub channel (trousse/campaigns/local_copies.py listens)."""
-        return self._cache.get_client(None, write=True).publish(channel, message)
+    @_tolerant(None)
+    def set_many_and_publish(self, data: dict, *, channel: str, message: str) -> None:
+        """Keys without expiry, then an announcement on a pub/sub channel, in one round trip.
+
+        What a bump of public page versions does (trousse/campaigns/local_copies.py listens):
+        the keys are written before the announcement goes out.
+        """
+        client = self._cache.get_client(None, write=True)
+        pipeline = client.pipeline(transaction=False)
+        pipeline.mset({self.make_and_validate_key(key): self._cache._serializer.dumps(value) for key, value in data.items()})
+        pipeline.publish(channel, message)
+        pipeline.execute()
 
     @property
     def location(self) -> str:

@@ -72,11 +72,15 @@ def test_a_bump_announced_by_another_process_retires_the_copy(shared_cache):
     assert public_cache.public_cache_get("campaign-page:x", 7)[1].version == version
 
 
-def test_another_campaigns_bump_keeps_the_copy(shared_cache):
+def test_a_bump_retires_this_campaigns_copy_and_keeps_the_others(shared_cache):
     _store("campaign-page:x", "<p>page</p>")
     public_cache.public_cache_bump(8)
     time.sleep(0.2)
     assert public_cache.public_cache_get("campaign-page:x", 7)[0] == "<p>page</p>"
+
+    public_cache.public_cache_bump(7)
+
+    assert _wait_for(lambda: public_cache.public_cache_get("campaign-page:x", 7)[0] is None)
 
 
 def test_copies_are_forgotten_while_the_subscription_is_down(shared_cache):

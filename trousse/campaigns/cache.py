@@ -58,10 +58,12 @@ def public_cache_bump(campaign_id: int | None = None) -> None:
     scopes = {LISTING: now}
     if campaign_id is not None:
         scopes[f"campaign:{campaign_id}"] = now
-    cache.set_many({_version_key(scope): version for scope, version in scopes.items()}, timeout=None)
-    publish = getattr(cache, "publish", None)
-    if publish is not None:
-        publish(_channel(), announcement(scopes))
+    versions = {_version_key(scope): version for scope, version in scopes.items()}
+    if hasattr(cache, "set_many_and_publish"):
+        # Redis: every web process's local copies hear of it (local_copies.py).
+        cache.set_many_and_publish(versions, channel=_channel(), message=announcement(scopes))
+    else:
+        cache.set_many(versions, timeout=None)
 
 
 def public_cache_bump_on_commit(campaign_id: int | None = None) -> None:
