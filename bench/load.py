@@ -29,6 +29,11 @@ class LoadResult:
     # A few examples of what went wrong ("HTTP 500 /projets/x/", "ConnectionResetError").
     error_samples: list[str] = field(default_factory=list)
 
+    def record_error(self, sample: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 5:
+            self.error_samples.append(sample)
+
     def merge(self, other: LoadResult) -> None:
         self.requests += other.requests
         self.errors += other.errors
@@ -70,6 +75,17 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+def _get(connection: http.client.HTTPConnection, path: str) -> int:
+    """One GET on a keep-alive connection, its body read; the status."""
+    connection.request("GET", path, headers={"Accept": "text/html", "Accept-Language": "fr"})
+    response = connection.getresponse()
+    response.read()
+    if response.will_close:
+        # Sync workers close after each answer: the next request reconnects, as a browser would.
+        connection.close()
+    return response.status
+
+
 def _client(host: str, port: int, paths: list[str], offset: int, deadline: float, result: LoadResult, lock: threading.Lock) -> None:
     local = LoadResult()
     connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
@@ -78,28 +94,16 @@ def _client(host: str, port: int, paths: list[str], offset: int, deadline: float
         path = paths[index % len(paths)]
         index += 1
         started = time.perf_counter()
+        local.requests += 1
         try:
-            connection.request("GET", path, headers={"Accept": "text/html", "Accept-Language": "fr"})
-            response = connection.getresponse()
-            response.read()
-            status = response.status
-            if response.will_close:
-                # Sync workers close after each answer: reconnect, as a browser would.
-                connection.close()
+            status = _get(connection, path)
         except (OSError, http.client.HTTPException) as error:
             connection.close()
-            connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
-            local.requests += 1
-            local.errors += 1
-            if len(local.error_samples) < 5:
-                local.error_samples.append(f"{type(error).__name__} {path}")
+            local.record_error(f"{type(error).__name__} {path}")
             continue
-        local.requests += 1
         local.latencies_ms.append((time.perf_counter() - started) * 1000)
         if status != 200:
-            local.errors += 1
-            if len(local.error_samples) < 5:
-                local.error_samples.append(f"HTTP {status} {path}")
+            local.record_error(f"HTTP {status} {path}")
     connection.close()
     with lock:
         result.merge(local)
@@ -150,20 +154,13 @@ def _visit(host: str, port: int, paths: list[str], result: LoadResult, lock: thr
     for path in paths:
         local.requests += 1
         try:
-            connection.request("GET", path, headers={"Accept": "text/html", "Accept-Language": "fr"})
-            response = connection.getresponse()
-            response.read()
-            if response.will_close:
-                connection.close()
+            status = _get(connection, path)
         except (OSError, http.client.HTTPException) as error:
             connection.close()
-            connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
-            local.errors += 1
-            local.error_samples.append(f"{type(error).__name__} {path}")
+            local.record_error(f"{type(error).__name__} {path}")
             continue
-        if response.status != 200:
-            local.errors += 1
-            local.error_samples.append(f"HTTP {response.status} {path}")
+        if status != 200:
+            local.record_error(f"HTTP {status} {path}")
     connection.close()
     with lock:
         result.merge(local)
