@@ -86,11 +86,14 @@ def _get(connection: http.client.HTTPConnection, path: str) -> int:
     return response.status
 
 
-def _client(host: str, port: int, paths: list[str], offset: int, deadline: float, result: LoadResult, lock: threading.Lock) -> None:
+def _client(
+    host: str, port: int, paths: list[str], offset: int, deadline: float, result: LoadResult, lock: threading.Lock, limit: int | None = None
+) -> None:
+    """Request `paths` in turn from `offset` until `deadline` (or `limit` requests)."""
     local = LoadResult()
     connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
     index = offset
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (limit is None or local.requests < limit):
         path = paths[index % len(paths)]
         index += 1
         started = time.perf_counter()
@@ -128,7 +131,7 @@ def _run_process(host: str, port: int, paths: list[str], clients: int, seconds: 
 
 
 def visit_each(*, host: str, port: int, paths: list[str], clients: int = 4) -> LoadResult:
-    """GET every path once from each of `clients` keep-alive connections (each in its own order).
+    """GET every path once from each of `clients` keep-alive connections (each from its own starting point).
 
     A server process keeps its own copies of the pages it served (trousse/campaigns/local_copies.py):
     with as many connections as the load uses, every process has served every page at least once.
@@ -138,32 +141,15 @@ def visit_each(*, host: str, port: int, paths: list[str], clients: int = 4) -> L
     result = LoadResult()
     lock = threading.Lock()
     started = time.monotonic()
-    orders = [paths[n % len(paths):] + paths[: n % len(paths)] for n in range(clients)]
-    threads = [threading.Thread(target=_visit, args=(host, port, order, result, lock), daemon=True) for order in orders]
+    threads = [
+        threading.Thread(target=_client, args=(host, port, paths, n, float("inf"), result, lock, len(paths)), daemon=True) for n in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     result.seconds = time.monotonic() - started
     return result
-
-
-def _visit(host: str, port: int, paths: list[str], result: LoadResult, lock: threading.Lock) -> None:
-    local = LoadResult()
-    connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_SECONDS)
-    for path in paths:
-        local.requests += 1
-        try:
-            status = _get(connection, path)
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            local.record_error(f"{type(error).__name__} {path}")
-            continue
-        if status != 200:
-            local.record_error(f"HTTP {status} {path}")
-    connection.close()
-    with lock:
-        result.merge(local)
 
 
 def run_load(*, host: str, port: int, paths: list[str], clients: int = 16, seconds: float = 10.0, processes: int = 2) -> LoadResult:
