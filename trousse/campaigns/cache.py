@@ -34,18 +34,6 @@ def _version(scope: str) -> int:
     return version
 
 
-def public_cache_key(name: str, campaign_id: int | None = None) -> str:
-    """The key for a cached fragment of a public page, in the current language.
-
-    Without a campaign it depends on the listing's version; with one, on that
-    campaign's version (bumped too whenever the campaign changes).
-    """
-    language = translation.get_language() or "fr"
-    if campaign_id is None:
-        return f"public:{name}:{language}:l{_version(LISTING)}"
-    return f"public:{name}:{language}:c{campaign_id}:{_version(f'campaign:{campaign_id}')}"
-
-
 def public_cache_bump(campaign_id: int | None = None) -> None:
     """Invalidate the listing and, when given, the campaign's pages. Call it on commit.
 
