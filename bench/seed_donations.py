@@ -124,7 +124,7 @@ def seed_donations(*, donations: int) -> DonationSeedInfo:
                 public_id, amount_cents, method, status, refunded_cents, disputed_cents, donor_type,
                 first_name, last_name, email, company_name, siret, address_line, postal_code, city, country,
                 wants_tax_receipt, is_parent_of_pupil, public_message, is_anonymous,
-                stripe_payment_intent_id, stripe_charge_id, failure_message, created_at, succeeded_at, updated_at, campaign_id)
+                stripe_payment_intent_id, stripe_charge_id, failure_message, created_at, succeeded_at, confirmation_sent_at, updated_at, campaign_id)
             SELECT
                 gen_random_uuid(),
                 greatest(500, (a.goal * {GOAL_SHARE_PERCENT} / 100 / a.n) * (50 + {h} % 100) / 10000 * 100),
@@ -146,6 +146,7 @@ def seed_donations(*, donations: int) -> DonationSeedInfo:
                 '',
                 a.start_date::timestamptz + (now() - a.start_date::timestamptz) * (g.k::float / (a.n + 1)),
                 a.start_date::timestamptz + (now() - a.start_date::timestamptz) * (g.k::float / (a.n + 1)) + interval '1 minute',
+                a.start_date::timestamptz + (now() - a.start_date::timestamptz) * (g.k::float / (a.n + 1)) + interval '2 minutes',
                 now(),
                 a.campaign_id
             FROM bench_alloc a CROSS JOIN LATERAL generate_series(1, a.n) AS g(k)

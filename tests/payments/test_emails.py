@@ -1,12 +1,16 @@
 """Donors' e-mails: sent to the address they typed, never to a donor who had their data erased."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from tests import factories
 from trousse.campaigns.models import Status
 from trousse.payments.models import DonationStatus, Refund, RefundStatus
 from trousse.payments.services import donation_confirmation_email_send, donation_transition, refund_notice_email_send
+from trousse.payments.tasks import SWEEP_DELIVERY_SETTLE, payments_side_effects_catch_up
 from trousse.privacy.services import donor_data_erase
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +45,26 @@ def test_an_erased_donor_gets_neither_thanks_nor_refund_notice(donation):
     # A refund after the erasure (the campaign failed later): the money goes back, the e-mail does not.
     refund_notice_email_send(refund_id=refund_of(donation).pk)
     assert mail.outbox == []
+
+
+def test_a_donor_is_thanked_once_however_often_the_job_runs(donation):
+    mail.outbox.clear()
+    assert donation_confirmation_email_send(donation_id=donation.pk) is True
+    assert donation_confirmation_email_send(donation_id=donation.pk) is False  # redelivered job
+    assert len(mail.outbox) == 1
+    donation.refresh_from_db()
+    assert donation.confirmation_sent_at is not None
+
+
+def test_the_sweep_thanks_a_donor_whose_job_was_lost_once_the_mail_queue_had_its_chance(donation):
+    now = timezone.now()
+    mail.outbox.clear()
+
+    payments_side_effects_catch_up(now=now)
+    assert mail.outbox == []  # still within the job's own time
+
+    counts = payments_side_effects_catch_up(now=now + SWEEP_DELIVERY_SETTLE + timedelta(minutes=1))
+    again = payments_side_effects_catch_up(now=now + SWEEP_DELIVERY_SETTLE + timedelta(minutes=2))
+
+    assert counts["confirmations_sent"] == 1 and again["confirmations_sent"] == 0
+    assert [message.to for message in mail.outbox] == [[DONOR]]

@@ -91,6 +91,8 @@ class Donation(models.Model):
     failure_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # When the thank-you e-mail went out: a lost job is re-sent by the sweep (tasks.py).
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -103,6 +105,8 @@ class Donation(models.Model):
             models.Index(fields=["email"], name="donation_email"),
             # The campaign page's public messages, newest first: a few rows read, not every donation.
             models.Index(fields=["campaign", "-succeeded_at", "-id"], name="donation_public_messages", condition=~models.Q(public_message="")),
+            # The sweep's thank-you e-mails still to send: only those rows, few at any time.
+            models.Index(fields=["succeeded_at"], name="donation_unthanked", condition=models.Q(confirmation_sent_at__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(name="donation_refunds_within_amount", condition=Q(refunded_cents__lte=F("amount_cents"))),

@@ -1030,13 +1030,20 @@ def campaign_end_if_optimum_reached(*, campaign_id: int) -> bool:
 
 
 def donation_confirmation_email_send(*, donation_id: int) -> bool:
+    """Thank the donor once their money arrived; marked sent, so a rerun or the sweep does not thank twice.
+
+    Not under a row lock (an SMTP call can take seconds, and a refund's webhook
+    waits for nobody): two runs at the very same moment could both send.
+    """
     from .emails import send_donation_confirmation
 
     donation = Donation.objects.select_related("campaign__cooperative__ad").get(pk=donation_id)
-    if donation.status not in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED):
+    if donation.confirmation_sent_at is not None or donation.status not in (DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED):
         return False
-    send_donation_confirmation(donation)
-    return True
+    sent = send_donation_confirmation(donation)
+    # An erased address is "done" too: nobody is left to write to.
+    Donation.objects.filter(pk=donation.pk, confirmation_sent_at__isnull=True).update(confirmation_sent_at=timezone.now())
+    return sent
 
 
 def refund_notice_email_send(*, refund_id: int) -> bool:

@@ -86,8 +86,8 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
     A job is lost when its process dies between the commit and the publish, or
     the broker was down and the in-process fallback died too. Each step calls
     the same idempotent service the job would have called, so running it while
-    the job is merely late does no harm. Not derivable, so not caught up here:
-    the donation confirmation and refund notice e-mails (no "sent" mark).
+    the job is merely late does no harm. Not caught up here: the refund notice
+    e-mail (no "sent" mark; the donor also sees the refund on their statement).
     """
     from trousse.campaigns.models import Campaign, Status
 
@@ -96,7 +96,26 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
 
     now = now or timezone.now()
     settled, oldest = now - SWEEP_SETTLE, now - SWEEP_MAX_AGE
-    counts = {"receipts_issued": 0, "receipts_cancelled": 0, "receipts_delivered": 0, "refunds_resumed": 0, "campaigns_refunded": 0, "campaigns_ended": 0}
+    counts = {
+        "confirmations_sent": 0,
+        "receipts_issued": 0,
+        "receipts_cancelled": 0,
+        "receipts_delivered": 0,
+        "refunds_resumed": 0,
+        "campaigns_refunded": 0,
+        "campaigns_ended": 0,
+    }
+
+    # Thank-you e-mails whose job was lost: as long a wait as receipts, the mail queue may be long.
+    unthanked = Donation.objects.filter(
+        status__in=(DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED),
+        confirmation_sent_at__isnull=True,
+        succeeded_at__lte=now - SWEEP_DELIVERY_SETTLE,
+        succeeded_at__gte=oldest,
+    )
+    for donation_id in unthanked.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        dispatch(donation_confirmation_send, donation_id)
+        counts["confirmations_sent"] += 1
 
     # Receipts of succeeded campaigns never issued (the receipts work's own safety net)...
     counts["receipts_issued"] = sum(tax_receipts.tax_receipts_issue_missing().values())
