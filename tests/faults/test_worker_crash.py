@@ -116,11 +116,13 @@ def _producer(env: dict[str, str]):
     return app
 
 
-def _wait_for(predicate, *, timeout: float, what: str, worker: Worker) -> None:
+def _wait_for(predicate, *, timeout: float, what: str, worker: Worker, state=None) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}; worker log:\n{worker.log()}")
+            # What the broker and the database held when we gave up: the log alone says nothing of it.
+            seen = f" ({state()})" if state is not None else ""
+            pytest.fail(f"timed out waiting for {what}{seen}; worker log:\n{worker.log()}")
         if worker.process.poll() is not None:
             pytest.fail(f"the worker exited ({worker.process.returncode}) while waiting for {what}; log:\n{worker.log()}")
         time.sleep(0.05)
@@ -154,7 +156,13 @@ def test_a_worker_killed_mid_batch_leaves_every_receipt_issued_once_without_gaps
 
         worker.start()
         # Generous: CI runs this beside the rest of the suite on 2 cores.
-        _wait_for(lambda: _receipts() >= BATCH, timeout=150, what="the whole batch after the restart", worker=worker)
+        def state() -> str:
+            return (
+                f"{_receipts()} receipts of {BATCH}, {at_kill} at the kill; queued {client.llen(prefix + queue)}, "
+                f"unacked {client.hlen(prefix + 'unacked')}, restore mutex held: {bool(client.exists(prefix + 'unacked_mutex'))}"
+            )
+
+        _wait_for(lambda: _receipts() >= BATCH, timeout=150, what="the whole batch after the restart", worker=worker, state=state)
         # Drained: nothing queued, nothing delivered and unacknowledged (the killed message came back and ran).
         _wait_for(lambda: client.llen(prefix + queue) == 0 and client.hlen(prefix + "unacked") == 0, timeout=30, what="an empty queue", worker=worker)
     finally:
