@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PYTHON_FOR_VENV ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3 $$HOME/.pyenv/versions/3.13*/bin/python3 /usr/bin/python3.12 /usr/bin/python3.13 python3; do if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then echo $$p; break; fi; done)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test bench messages clean
+.PHONY: install run test chaos bench messages clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON_FOR_VENV) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 
 test: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The fault tests alone (also part of `make test`): PostgreSQL restarted, Redis and
+# localstripe down, a worker killed mid-batch, schemathesis and fuzzed uploads.
+chaos: install
+	$(PY) -m pytest -n $(PYTEST_WORKERS) tests/faults $(PYTEST_ARGS)
 
 bench: install
 	$(PY) -m bench
