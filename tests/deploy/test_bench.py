@@ -139,7 +139,7 @@ def test_a_tiny_bench_run_writes_its_figures(tmp_path):
         **os.environ,
         "BENCH_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/trousse_bench_test",
         # The bench empties its Redis database (FLUSHDB) before each profile: not db 15, where
-        # tests/faults/test_worker_crash.py keeps its broker queue, maybe at this very moment.
+        # tests/faults/test_worker_crash.py keeps its broker queue, nor the default bench's db 12.
         "BENCH_REDIS_URL": "redis://127.0.0.1:6379/13",
         "BENCH_CAMPAIGNS": "40",
         "BENCH_DONATIONS": "300",
