@@ -27,7 +27,10 @@ def donation(cooperative, teacher):
 
 
 def refund_of(donation) -> Refund:
-    return Refund.objects.create(donation=donation, amount_cents=donation.amount_cents, reason="Projet annulé", status=RefundStatus.SUCCEEDED)
+    """A refund Stripe completed whose notice job has not run (or was lost)."""
+    return Refund.objects.create(
+        donation=donation, amount_cents=donation.amount_cents, reason="Projet annulé", status=RefundStatus.SUCCEEDED, completed_at=timezone.now()
+    )
 
 
 def test_a_donor_is_thanked_and_told_of_a_refund(donation):
@@ -68,3 +71,29 @@ def test_the_sweep_thanks_a_donor_whose_job_was_lost_once_the_mail_queue_had_its
 
     assert counts["confirmations_sent"] == 1 and again["confirmations_sent"] == 0
     assert [message.to for message in mail.outbox] == [[DONOR]]
+
+
+def test_a_donor_is_told_of_a_refund_once_however_often_the_job_runs(donation):
+    refund = refund_of(donation)
+    mail.outbox.clear()
+    assert refund_notice_email_send(refund_id=refund.pk) is True
+    assert refund_notice_email_send(refund_id=refund.pk) is False  # redelivered job
+    assert len(mail.outbox) == 1
+    refund.refresh_from_db()
+    assert refund.notice_sent_at is not None
+
+
+def test_the_sweep_tells_a_donor_of_a_refund_whose_notice_was_lost(donation):
+    refund = refund_of(donation)
+    now = timezone.now()
+    donation_confirmation_email_send(donation_id=donation.pk)
+    mail.outbox.clear()
+
+    assert payments_side_effects_catch_up(now=now)["refund_notices_sent"] == 0  # its own job may still come
+    counts = payments_side_effects_catch_up(now=now + SWEEP_DELIVERY_SETTLE + timedelta(minutes=1))
+    again = payments_side_effects_catch_up(now=now + SWEEP_DELIVERY_SETTLE + timedelta(minutes=2))
+
+    assert counts["refund_notices_sent"] == 1 and again["refund_notices_sent"] == 0
+    assert [(message.to, "Remboursement" in message.subject) for message in mail.outbox] == [([DONOR], True)]
+    refund.refresh_from_db()
+    assert refund.notice_sent_at is not None

@@ -174,10 +174,15 @@ class Refund(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the donor was told (or found erased): the sweep re-sends a notice whose job was lost.
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="refund_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="refund_status_created"),
+            models.Index(fields=["completed_at"], condition=Q(notice_sent_at__isnull=True), name="refund_unnoticed"),
+        ]
         constraints = [models.CheckConstraint(name="refund_positive", condition=Q(amount_cents__gt=0))]
 
 

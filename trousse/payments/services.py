@@ -1047,10 +1047,13 @@ def donation_confirmation_email_send(*, donation_id: int) -> bool:
 
 
 def refund_notice_email_send(*, refund_id: int) -> bool:
+    """Tell the donor their money is on its way back, once; marked sent like the thank-you e-mail."""
     from .emails import send_refund_notice
 
     refund = Refund.objects.select_related("donation__campaign__cooperative__ad").get(pk=refund_id)
-    if refund.status != RefundStatus.SUCCEEDED:
+    if refund.notice_sent_at is not None or refund.status != RefundStatus.SUCCEEDED:
         return False
-    send_refund_notice(refund)
-    return True
+    sent = send_refund_notice(refund)
+    # An erased address is "done" too: nobody is left to write to.
+    Refund.objects.filter(pk=refund.pk, notice_sent_at__isnull=True).update(notice_sent_at=timezone.now())
+    return sent

@@ -86,8 +86,7 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
     A job is lost when its process dies between the commit and the publish, or
     the broker was down and the in-process fallback died too. Each step calls
     the same idempotent service the job would have called, so running it while
-    the job is merely late does no harm. Not caught up here: the refund notice
-    e-mail (no "sent" mark; the donor also sees the refund on their statement).
+    the job is merely late does no harm.
     """
     from trousse.campaigns.models import Campaign, Status
 
@@ -98,6 +97,7 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
     settled, oldest = now - SWEEP_SETTLE, now - SWEEP_MAX_AGE
     counts = {
         "confirmations_sent": 0,
+        "refund_notices_sent": 0,
         "receipts_issued": 0,
         "receipts_cancelled": 0,
         "receipts_delivered": 0,
@@ -116,6 +116,13 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
     for donation_id in unthanked.values_list("pk", flat=True)[:SWEEP_BATCH]:
         dispatch(donation_confirmation_send, donation_id)
         counts["confirmations_sent"] += 1
+    # The same for the notice that money is on its way back.
+    untold = Refund.objects.filter(
+        status=RefundStatus.SUCCEEDED, notice_sent_at__isnull=True, completed_at__lte=now - SWEEP_DELIVERY_SETTLE, completed_at__gte=oldest
+    )
+    for refund_id in untold.values_list("pk", flat=True)[:SWEEP_BATCH]:
+        dispatch(refund_notice_send, refund_id)
+        counts["refund_notices_sent"] += 1
 
     # Receipts of succeeded campaigns never issued (the receipts work's own safety net)...
     counts["receipts_issued"] = sum(tax_receipts.tax_receipts_issue_missing().values())
