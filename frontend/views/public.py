@@ -20,12 +20,14 @@ the first request after the commit and a campaign that stops being public is a
 
 import hashlib
 import secrets
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.html import format_html, format_html_join
@@ -34,9 +36,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from frontend.forms import CampaignFilterForm, department_choices
+from frontend.templatetags.donations import donation_block_context
 from trousse.campaigns.cache import public_cache_get, public_cache_set
 from trousse.campaigns.models import Status
-from trousse.campaigns.selectors import campaign_get_public, campaign_get_public_id, campaign_list_public
+from trousse.campaigns.selectors import CampaignPage, campaign_get_public_id, campaign_list_public, campaign_page_public
+from trousse.money import format_euros
 
 HOME_PAGE_SIZE = 12
 # Versions are bumped on every change; the timeout bounds what a missed bump
@@ -151,29 +155,48 @@ def home(request):
 # --------------------------------------------------------------------------- campaign page
 
 
-def _campaign_parts(request, campaign) -> dict:
+def _campaign_parts(request, page: CampaignPage) -> dict:
     """What depends on the campaign's text only (its version): cached across donations."""
-    images = list(campaign.images.all())
-    context = {"campaign": campaign, "cover": images[0] if images else None}
-    return {
-        "title": campaign.title,
-        "meta": render_to_string("frontend/public/_campaign_meta.html", context, request=request),
-        "main": render_to_string("frontend/public/_campaign_main.html", context, request=request),
-        "body": render_to_string("frontend/public/_campaign_body.html", context, request=request),
-        "share": render_to_string("frontend/public/_campaign_share.html", context, request=request),
-    }
-
-
-def _campaign_aside(request, campaign, sentinel: str) -> str:
-    """Progress and the donation block: they change with every donation (and every day: days left)."""
-    is_live = campaign.status == Status.LIVE
+    campaign, cover = page.campaign, page.cover
+    # Open Graph and share links leave the site: absolute addresses.
+    page_url = request.build_absolute_uri(reverse("campaign_detail", args=[campaign.slug]))
     context = {
         "campaign": campaign,
+        "page": page,
+        "cover": cover,
+        "page_url": page_url,
+        "cover_url": request.build_absolute_uri(cover.large_url) if cover else "",
+        "budget_rows": _budget_rows(page.budget_lines),
+        # What the share links carry, every character encoded (the urlencode:'' filter).
+        "share": {"title": quote(campaign.title, safe=""), "summary": quote(campaign.summary, safe=""), "url": quote(page_url, safe="")},
+    }
+    # No request: these parts need none of the context processors' variables.
+    return {
+        "title": campaign.title,
+        "meta": render_to_string("frontend/public/_campaign_meta.html", context),
+        "main": render_to_string("frontend/public/_campaign_main.html", context),
+        "body": render_to_string("frontend/public/_campaign_body.html", context),
+        "share": render_to_string("frontend/public/_campaign_share.html", context),
+    }
+
+
+def _budget_rows(lines) -> str:
+    """The budget table's rows, without a template loop (a campaign may have dozens of lines)."""
+    rows = ((line.label, line.category_label, format_euros(line.amount_cents)) for line in lines)
+    return format_html_join("\n      ", '<tr><td>{}</td><td>{}</td><td class="num">{}</td></tr>', rows)
+
+
+def _campaign_aside(page: CampaignPage, sentinel: str) -> str:
+    """Progress and the donation block: they change with every donation (and every day: days left)."""
+    campaign = page.campaign
+    is_live = campaign.status == Status.LIVE
+    context = {
+        **donation_block_context(campaign=campaign, csrf_token=sentinel, with_progress=False),
+        "page": page,
         "is_live": is_live,
         "days_left": max(0, (campaign.deadline - timezone.localdate()).days) if is_live else None,
-        "csrf_token": sentinel,
     }
-    return render_to_string("frontend/public/_campaign_aside.html", context, request=request)
+    return render_to_string("frontend/public/_campaign_aside.html", context)
 
 
 @require_GET
@@ -182,24 +205,25 @@ def campaign_detail(request, slug):
     shared = _shared_copy_allowed(request)
     # A query string (?utm_source=…) is echoed by base.html's language form: not the shared copy.
     whole_page = shared and not request.META.get("QUERY_STRING")
+    site = _site(request)
     # Per day too: the page counts the days left.
-    name = f"{_site(request)}:{timezone.localdate().isoformat()}"
+    name = f"{site}:{timezone.localdate().isoformat()}"
     if whole_page:
         entry, page_slot = public_cache_get(f"campaign-page:{name}", campaign_id)
         if entry is not None:
             return _respond(request, entry["page"], entry, shared=True)
 
     aside, aside_slot = public_cache_get(f"campaign-aside:{name}", campaign_id)
-    parts, parts_slot = public_cache_get(f"campaign-parts:{_site(request)}", campaign_id)
-    campaign = None
+    parts, parts_slot = public_cache_get(f"campaign-parts:{site}", campaign_id)
+    page = None
     if aside is None or parts is None:
-        campaign = campaign_get_public(slug=slug)
+        page = campaign_page_public(campaign_id=campaign_id)
     if parts is None:
-        parts = _campaign_parts(request, campaign)
+        parts = _campaign_parts(request, page)
         public_cache_set(parts_slot, parts, PUBLIC_CACHE_SECONDS)
     if aside is None:
         aside = {"sentinel": secrets.token_hex(16)}
-        aside["html"] = _campaign_aside(request, campaign, aside["sentinel"])
+        aside["html"] = _campaign_aside(page, aside["sentinel"])
         public_cache_set(aside_slot, aside, CAMPAIGN_PROGRESS_SECONDS)
     entry = {**_new_entry(), "sentinel": aside["sentinel"]}
     context = {

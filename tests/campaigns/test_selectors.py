@@ -1,15 +1,17 @@
+import datetime
+
 import pytest
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
-from trousse.campaigns.models import CampaignImage, Status
+from trousse.campaigns.models import CampaignImage, CampaignUpdate, Status
 from trousse.campaigns.selectors import (
     campaign_get_for_actor,
-    campaign_get_public,
     campaign_list_for_actor,
     campaign_list_public,
+    campaign_page_public,
     can_edit_campaign,
     can_review_campaign,
 )
@@ -49,25 +51,39 @@ def test_public_listing_filters(ad, other_ad):
     assert list(campaign_list_public(query="introuvable")) == []
 
 
+def test_public_page_reads_what_it_shows_in_four_queries(campaign, teacher):
+    campaign.status = Status.LIVE
+    campaign.save()
+    _image(campaign, 2)
+    _image(campaign, 1)
+    older = CampaignUpdate.objects.create(campaign=campaign, author=teacher, title="Avant", body="x", body_html="<p>x</p>")
+    CampaignUpdate.objects.filter(pk=older.pk).update(created_at=older.created_at - datetime.timedelta(days=1))
+    CampaignUpdate.objects.create(campaign=campaign, author=teacher, title="Après", body="x", body_html="<p>x</p>")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = campaign_page_public(campaign_id=campaign.pk)
+        found = page.campaign
+        assert (found.title, found.raised_cents, found.deadline) == (campaign.title, campaign.raised_cents, campaign.deadline)
+        assert (found.cooperative.school_name, found.cooperative.ad.number) == (campaign.cooperative.school_name, "79")
+        assert [picture.alt_text for picture in page.pictures] == ["image 1", "image 2"]
+        assert page.cover.large_url == f"/media/campaigns/{campaign.pk}/1.jpg"
+        assert [line.label for line in page.budget_lines] == ["Transport en car", "Hébergement"]
+        assert page.budget_total_cents == 170_000
+        assert [update.title for update in page.news] == ["Après", "Avant"]
+        assert isinstance(page.news[0].created_at, datetime.datetime) and page.news[0].created_at.tzinfo is not None
+        assert (str(page.theme_label), str(page.school_level_label), str(page.status_label)) == (
+            found.get_theme_display(), found.get_school_level_display(), found.get_status_display()
+        )
+        assert str(page.budget_lines[1].category_label) == "Hébergement et repas"
+    assert len(queries) == 4
+
+
 @pytest.mark.parametrize("status", [Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.REJECTED, Status.CANCELLED])
-def test_nothing_is_public_before_the_collection(campaign, status):
+def test_public_page_is_404_before_the_collection_and_once_cancelled(campaign, status):
     campaign.status = status
     campaign.save()
     with pytest.raises(Http404):
-        campaign_get_public(slug=campaign.slug)
-
-
-def test_public_detail_loads_everything_at_once(campaign):
-    campaign.status = Status.LIVE
-    campaign.save()
-    _image(campaign, 0)
-    found = campaign_get_public(slug=campaign.slug)
-    with CaptureQueriesContext(connection) as queries:
-        assert found.budget_total_cents == 170_000
-        list(found.images.all())
-        list(found.updates.all())
-        assert found.cooperative.ad.number == "79"
-    assert len(queries) == 0
+        campaign_page_public(campaign_id=campaign.pk)
 
 
 def test_actor_scope(campaign, teacher, animator, mandataire, treasurer, other_ad):

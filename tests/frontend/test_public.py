@@ -151,3 +151,42 @@ def test_donor_messages_are_escaped_and_keep_their_line_breaks(client, live_camp
 
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;<br>Bravo la classe !" in content and "<script>alert" not in content
     assert "<cite>Léa Martin</cite>" in content and "<cite>Un donateur anonyme</cite>" in content
+
+
+def test_business_donors_and_every_kind_of_line_break_are_escaped(client, live_campaign):
+    factories.DonationFactory(
+        campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), donor_type="business",
+        company_name="Boulangerie <Dupont> & fils", public_message="Un\r\ndeux\rtrois & \"quatre\"",
+    )
+
+    content = client.get(reverse("campaign_detail", args=[live_campaign.slug])).content.decode()
+
+    assert "<blockquote>Un<br>deux<br>trois &amp; &quot;quatre&quot;</blockquote> <cite>Boulangerie &lt;Dupont&gt; &amp; fils</cite>" in content
+
+
+def test_campaign_text_is_escaped_everywhere_on_the_page(client, live_campaign, teacher):
+    from trousse.campaigns.models import BudgetCategory, BudgetLine, CampaignImage, CampaignUpdate
+
+    live_campaign.title = "Car <b>& bus</b>"
+    live_campaign.summary = "Résumé <i>\"cité\"</i>"
+    live_campaign.co_funding_description = "Mairie <script>"
+    live_campaign.save()
+    live_campaign.cooperative.school_name = "École <Les Pins>"
+    live_campaign.cooperative.save()
+    BudgetLine.objects.create(campaign=live_campaign, label="Ligne <img src=x>", category=BudgetCategory.BOOKS, amount_cents=1_050, position=9)
+    CampaignImage.objects.filter(campaign=live_campaign).update(alt_text="Photo <de> \"classe\"")
+    CampaignUpdate.objects.create(campaign=live_campaign, author=teacher, title="Nouvelle <u>du jour</u>", body="x", body_html="<p>Sûr</p>")
+
+    content = client.get(reverse("campaign_detail", args=[live_campaign.slug])).content.decode()
+
+    assert "<b>" not in content and "<i>" not in content and "<img src=x>" not in content and "<u>" not in content and "Mairie <script>" not in content
+    assert "<title>Car &lt;b&gt;&amp; bus&lt;/b&gt; · La Trousse</title>" in content
+    assert "<h1>Car &lt;b&gt;&amp; bus&lt;/b&gt;</h1>" in content
+    assert 'content="Résumé &lt;i&gt;&quot;cité&quot;&lt;/i&gt;"' in content
+    assert "École &lt;Les Pins&gt;" in content
+    assert '<tr><td>Ligne &lt;img src=x&gt;</td><td>Livres et fournitures</td><td class="num">10,50\u00a0€</td></tr>' in content
+    assert 'alt="Photo &lt;de&gt; &quot;classe&quot;"' in content
+    assert "(Mairie &lt;script&gt;)" in content
+    assert "<h3>Nouvelle &lt;u&gt;du jour&lt;/u&gt;</h3>" in content and "<p>Sûr</p>" in content
+    # Share links carry the text URL-encoded, never raw.
+    assert "subject=Car%20%3Cb%3E%26%20bus%3C%2Fb%3E&amp;body=R%C3%A9sum%C3%A9%20%3Ci%3E%22cit%C3%A9%22%3C%2Fi%3E%0A%0Ahttp%3A%2F%2Ftestserver%2Fprojets%2Fclasse-de-mer%2F" in content

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 # Counted on an empty cache, the worst case. Home: départements, count, page, covers.
 HOME_MAX_QUERIES = 4
-# The counters (asked on every request), campaign, budget lines, pictures, news, donors' messages.
+# The slug's id (once per process), the campaign with its cooperative and AD, pictures, budget lines, news, donors' messages.
 CAMPAIGN_MAX_QUERIES = 6
 # The books' allowance: ledger sums, expenses per line, the final report and its pictures.
 SPENDING_QUERIES = 7
