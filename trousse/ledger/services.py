@@ -451,7 +451,7 @@ def disbursement_batch_execute(*, actor, batch: DisbursementBatch) -> Disburseme
     if not selectors.can_disburse(actor, batch.ad):
         raise PermissionDenied(_("Seul·e le·la trésorier·e de l'AD confirme les versements."))
     if batch.status != BatchStatus.PREPARED:
-        raise ConflictError(_("Ce lot est déjà %(status)s.") % {"status": batch.get_status_display()})
+        raise ConflictError(_("Ce lot est déjà à l'état « %(status)s ».") % {"status": batch.get_status_display()})
     items = list(batch.items.select_related("campaign", "cooperative").order_by("campaign_id"))
     for item in items:
         campaign = _lock_campaign(item.campaign)
@@ -492,7 +492,7 @@ def disbursement_batch_cancel(*, actor, batch: DisbursementBatch) -> Disbursemen
     if not selectors.can_disburse(actor, batch.ad):
         raise PermissionDenied(_("Seul·e le·la trésorier·e de l'AD annule un lot."))
     if batch.status != BatchStatus.PREPARED:
-        raise ConflictError(_("Ce lot est déjà %(status)s : il ne peut plus être annulé.") % {"status": batch.get_status_display()})
+        raise ConflictError(_("Ce lot est déjà à l'état « %(status)s » : il ne peut plus être annulé.") % {"status": batch.get_status_display()})
     batch.items.update(status=BatchStatus.CANCELLED)
     batch.status = BatchStatus.CANCELLED
     batch.cancelled_by = actor
@@ -628,7 +628,7 @@ def expense_update(*, actor, expense: Expense, receipt=None, **fields) -> Expens
     if unknown:
         raise ApplicationError(_("Champs non modifiables : %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     if expense.status not in (ExpenseStatus.DRAFT, ExpenseStatus.INCOMPLETE):
-        raise ConflictError(_("Une dépense %(status)s ne se modifie plus.") % {"status": expense.get_status_display()})
+        raise ConflictError(_("Cette dépense ne se modifie plus : elle est à l'état « %(status)s ».") % {"status": expense.get_status_display()})
     for name, value in fields.items():
         setattr(expense, name, value)
     _check_expense_fields(
@@ -678,7 +678,7 @@ def expense_submit(*, actor, expense: Expense) -> Expense:
     expense = _lock_expense(expense)
     _require_bookkeeper(actor, expense.campaign)
     if expense.status not in (ExpenseStatus.DRAFT, ExpenseStatus.INCOMPLETE):
-        raise ConflictError(_("Cette dépense est déjà %(status)s.") % {"status": expense.get_status_display()})
+        raise ConflictError(_("Cette dépense est déjà à l'état « %(status)s ».") % {"status": expense.get_status_display()})
     _lock_campaign(expense.campaign)
     _check_within_disbursed(campaign=expense.campaign, expense=expense, include_committed=True)
     _record_expense_transition(expense, actor=actor, to_status=ExpenseStatus.SUBMITTED)
@@ -697,7 +697,7 @@ def _review(*, actor, expense: Expense, to_status: str, comment: str) -> Expense
     if not selectors.can_review_expense(actor, expense):
         raise PermissionDenied(_("Seul·e le·la trésorier·e de l'AD ou un·e autre mandataire de la coopérative approuve les dépenses."))
     if expense.status != ExpenseStatus.SUBMITTED:
-        raise ConflictError(_("Cette dépense est %(status)s : il n'y a rien à décider.") % {"status": expense.get_status_display()})
+        raise ConflictError(_("Cette dépense est à l'état « %(status)s » : il n'y a rien à décider.") % {"status": expense.get_status_display()})
     _record_expense_transition(expense, actor=actor, to_status=to_status, comment=comment)
     expense.review_comment = comment[:500]
     if to_status == ExpenseStatus.APPROVED:
@@ -737,7 +737,7 @@ def expense_pay(*, actor, expense: Expense) -> Expense:
     if not (scope.is_mandataire_of(expense.cooperative_id) or scope.is_treasurer_of(expense.cooperative.ad_id)):
         raise PermissionDenied(_("Seul·e le·la mandataire de la coopérative enregistre le paiement."))
     if expense.status != ExpenseStatus.APPROVED:
-        raise ConflictError(_("Seule une dépense approuvée peut être payée (elle est %(status)s).") % {"status": expense.get_status_display()})
+        raise ConflictError(_("Seule une dépense approuvée peut être payée (état : %(status)s).") % {"status": expense.get_status_display()})
     _lock_campaign(campaign)
     _check_within_disbursed(campaign=campaign, expense=expense, include_committed=False)
     ledger_post(
