@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from frontend.views.utils import forbid_if_refused, show_application_error
@@ -122,10 +122,15 @@ def ad_receipt_annual(request, ad_number: str):
             show_application_error(error, form)
         else:
             personal_data_access_log(actor=request.user, purpose="tax_receipts", receipts=[receipt], request=request)
+            count = receipt.donations.count()
             messages.success(
                 request,
-                _("Reçu annuel n° %(number)s émis pour %(count)s don(s) ; il est envoyé au donateur par e-mail.")
-                % {"number": receipt.number, "count": receipt.donations.count()},
+                ngettext(
+                    "Reçu annuel n° %(number)s émis pour %(count)s don ; il est envoyé au donateur par e-mail.",
+                    "Reçu annuel n° %(number)s émis pour %(count)s dons ; il est envoyé au donateur par e-mail.",
+                    count,
+                )
+                % {"number": receipt.number, "count": count},
             )
             return redirect(f"{reverse('ad_receipts', kwargs={'ad_number': ad.number})}?annee={receipt.year}")
     return _ad_page(request, ad, year=timezone.localdate().year, form=form, status=400)

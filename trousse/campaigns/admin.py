@@ -95,7 +95,9 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.action(description=_("Appliquer les dates (ouvertures et clôtures dues)"))
     def advance_by_date(self, request, queryset):
         counts = services.campaigns_advance_by_date()
-        self.message_user(request, _("%(started)d collecte(s) ouverte(s), %(ended)d close(s).") % counts)
+        started = ngettext("%(started)d collecte ouverte", "%(started)d collectes ouvertes", counts["started"]) % counts
+        ended = ngettext("%(ended)d close.", "%(ended)d closes.", counts["ended"]) % counts
+        self.message_user(request, f"{started}, {ended}")
 
 
 @admin.register(CampaignUpdate)

@@ -9,6 +9,7 @@ unless the payments app registered its own (it must then use the mixin).
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from trousse.exceptions import ApplicationError
 from trousse.payments.models import Donation, TaxReceipt
@@ -72,7 +73,8 @@ class DonationAdmin(PersonalDataAccessAdminMixin, _ReadOnly, admin.ModelAdmin):
             except ApplicationError as error:
                 self.message_user(request, f"{email} : {error.message}", messages.ERROR)
             else:
-                self.message_user(request, _("%(count)s don(s) anonymisé(s).") % {"count": result.donations_anonymised}, messages.SUCCESS)
+                count = result.donations_anonymised
+                self.message_user(request, ngettext("%(count)s don anonymisé.", "%(count)s dons anonymisés.", count) % {"count": count}, messages.SUCCESS)
 
     def has_erase_permission(self, request):
         return request.user.is_superuser
