@@ -201,12 +201,14 @@ def _server_env(options: Options, profile: str) -> dict[str, str]:
 def _writes_env(options: Options, *, webhook_secret: str, stripe_api_base: str | None) -> dict[str, str]:
     """The "writes" profile: what a web process does for a webhook or a donation, without running the jobs it queues.
 
-    Jobs (confirmation e-mails, receipts, the optimum check) go to an in-memory
-    queue nobody reads: in production a worker does them, on other cores.
+    Jobs (confirmation e-mails, receipts, the optimum check) are published to
+    Redis, as in production, into the bench's database where no worker reads
+    them: in production a worker does them, on other cores.
     """
     env = _server_env(options, "writes")
     env.update(
         {
+            "CELERY_BROKER_URL": options.redis_url or "memory://",
             "STRIPE_WEBHOOK_SECRET": webhook_secret,
             "STRIPE_SECRET_KEY": "sk_test_localstripe",
             "CELERY_TASK_ALWAYS_EAGER": "0",
