@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from trousse.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # The index builds while donations keep being written (trousse/migration_operations.py).
+    atomic = False
 
     dependencies = [
         ('campaigns', '0001_initial'),
@@ -11,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='donation',
             index=models.Index(condition=models.Q(('public_message', ''), _negated=True), fields=['campaign', '-succeeded_at', '-id'], name='donation_public_messages'),
         ),
