@@ -167,11 +167,27 @@ def test_dockerfile_builds_the_production_image():
     assert ".env" in ignored and ".git" in ignored, "secrets and history stay out of the build context"
 
 
-@pytest.mark.skipif(not (shutil.which("docker-compose") or shutil.which("podman-compose")), reason="no docker-compose binary on this machine (apt-get install docker-compose)")
+def _compose_v2_binary() -> str | None:
+    """A Compose v2 command line, or None.
+
+    Debian's docker-compose package is Compose v1 (1.29), which predates
+    `depends_on: {required: false}`: the file needs it, so the app starts without
+    localstripe when real Stripe keys are given. The JSON schema tests above hold
+    on every machine; this one runs where a v2 binary is installed.
+    """
+    binary = shutil.which("docker-compose") or shutil.which("podman-compose")
+    if binary is None:
+        return None
+    version = subprocess.run([binary, "version", "--short"], capture_output=True, text=True, timeout=30).stdout.strip().lstrip("v")
+    return binary if version.split(".")[0].isdigit() and int(version.split(".")[0]) >= 2 else None
+
+
 def test_compose_binary_accepts_the_file(tmp_path):
+    binary = _compose_v2_binary()
+    if binary is None:
+        pytest.skip("no Compose v2 binary on this machine (Debian's docker-compose is v1, older than this file's format)")
     env_file = tmp_path / ".env"
     env_file.write_text(ENV_EXAMPLE.read_text().replace("DJANGO_SECRET_KEY=", "DJANGO_SECRET_KEY=" + "x1y2z3" * 10))
-    binary = shutil.which("docker-compose") or shutil.which("podman-compose")
     result = subprocess.run(
         [binary, "--project-directory", str(ROOT), "--env-file", str(env_file), "-f", str(COMPOSE), "config", "--quiet"],
         capture_output=True, text=True, timeout=60,
