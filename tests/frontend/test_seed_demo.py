@@ -22,6 +22,7 @@ def test_seed_demo_covers_every_state_and_running_it_twice_changes_nothing(capsy
     call_command("seed_demo")
     first = snapshot()
     output = capsys.readouterr().out
+    assert f"({len(first['campaigns'])} projets créés cette fois-ci)" in output
     assert "trousse-demo-2025" in output and "enseignant.79@demo.latrousse.fr" in output and "animateur.84@demo.latrousse.fr" in output
 
     assert set(DepartmentalAssociation.objects.values_list("number", flat=True)) == {"79", "84"}
@@ -35,5 +36,7 @@ def test_seed_demo_covers_every_state_and_running_it_twice_changes_nothing(capsy
         validate_siret(ad.siret)
     assert User.objects.get(email="enseignant.79@demo.latrousse.fr").check_password("trousse-demo-2025")
 
-    call_command("seed_demo", quiet=True)
+    call_command("seed_demo")
     assert snapshot() == first
+    # The second run says, in French, that it created nothing.
+    assert "(aucun projet créé cette fois-ci)" in capsys.readouterr().out

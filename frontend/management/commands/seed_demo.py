@@ -477,7 +477,8 @@ class Command(BaseCommand):
     def _print_logins(self, created: int) -> None:
         write = self.stdout.write
         write("")
-        write(self.style.SUCCESS(f"Données de démonstration prêtes ({created} projet(s) créé(s) cette fois-ci)."))
+        created_text = "aucun projet créé" if created == 0 else f"{created} projet créé" if created == 1 else f"{created} projets créés"
+        write(self.style.SUCCESS(f"Données de démonstration prêtes ({created_text} cette fois-ci)."))
         write(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
         write("")
         rows = [
