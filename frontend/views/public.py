@@ -114,11 +114,18 @@ def _select(field) -> str:
     return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.auto_id, options)
 
 
+# What a card shows (_campaign_list.html): not the description, its HTML, nor the cooperative's bank details.
+CARD_FIELDS = (
+    "slug", "title", "summary", "theme", "school_level", "raised_cents", "minimum_goal_cents", "deadline",
+    "cooperative__school_name", "cooperative__city", "cooperative__ad__number",
+)
+
+
 def _home_content(request) -> str:
     departments = list(department_choices())
     form = CampaignFilterForm(request.GET or None, departments=departments)
     filters = form.filters() if form.is_bound else {"department": None, "theme": None, "level": None, "query": None}
-    paginator = Paginator(campaign_list_public(**filters), HOME_PAGE_SIZE)
+    paginator = Paginator(campaign_list_public(**filters).only(*CARD_FIELDS), HOME_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page") or "1")
     query = request.GET.copy()
     query.pop("page", None)
