@@ -2,7 +2,8 @@
 
 The cache holds nothing that cannot be rebuilt (rendered public pages, rate-limit
 counters), so when Redis is down a page must be built from the database rather than
-answer 500. Each failure is logged; rate limits fail open for the outage.
+answer 500. Each failure is logged, then Redis is left alone for a few seconds
+(config/outage.py); rate limits fail open for the outage.
 """
 
 import logging
@@ -10,16 +11,25 @@ import logging
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
+from config import outage
+
 logger = logging.getLogger(__name__)
 
 
 def _tolerant(fallback):
     def decorate(method):
         def wrapper(self, *args, **kwargs):
+            # Skipped for a few seconds after a failure: a Redis that hangs would make
+            # every call wait for its socket timeout (config/outage.py).
+            if outage.is_skipped(self.location):
+                return fallback(*args, **kwargs) if callable(fallback) else fallback
             try:
                 return method(self, *args, **kwargs)
             except RedisError as error:
-                logger.warning("cache unavailable (%s) in %s: serving without it", error.__class__.__name__, method.__name__)
+                outage.failed(self.location)
+                logger.warning(
+                    "cache unavailable (%s) in %s: serving without it for %g s", error.__class__.__name__, method.__name__, outage.PAUSE_SECONDS
+                )
                 return fallback(*args, **kwargs) if callable(fallback) else fallback
 
         wrapper.__name__ = method.__name__

@@ -36,9 +36,13 @@ def _fresh_cache():
 
     from trousse.campaigns.selectors import campaign_public_ids_forget
 
+    from config import outage
+
     cache.clear()
     # Each test's rollback frees slugs and ids the next one reuses.
     campaign_public_ids_forget()
+    # A service one test made fail is not skipped in the next.
+    outage.forget()
     yield
 
 

@@ -11,7 +11,9 @@ same transaction (the other jobs, the cache bump) is skipped.
 config/celery.py) publishes through `dispatch`: a broker error is logged and
 the job runs in this process instead, as it does in the embedded one-machine
 mode; an error of the job itself is logged, never raised into the committed
-request. The periodic jobs (`donations_reconcile` and its side-effect sweep)
+request. After a failure the broker is left alone for a few seconds
+(config/outage.py): a broker that hangs would hold every request for its
+timeout. The periodic jobs (`donations_reconcile` and its side-effect sweep)
 catch up whatever is derivable from the database if this process dies too.
 """
 
@@ -24,6 +26,8 @@ from typing import Any
 from celery.contrib.django.task import DjangoTask
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerOperationalError
+
+from config import outage
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +68,16 @@ def _publish(task, args: tuple, kwargs: dict, options: dict) -> bool:
         else:
             task.delay(*args, **kwargs)
         return True
+    broker = task.app.conf.broker_url
+    if outage.is_skipped(broker):
+        # It failed seconds ago: a broker that hangs would hold this request for its timeout.
+        logger.error("broker unreachable a moment ago: job %s%r runs in-process", task.name, args)
+        _run_here(task, args, kwargs)
+        return False
     try:
         task.apply_async(args=args, kwargs=kwargs, retry_policy=PUBLISH_RETRY_POLICY, **options)
     except BROKER_ERRORS as error:
+        outage.failed(broker)
         logger.error("broker unreachable (%s): job %s%r runs in-process", error.__class__.__name__, task.name, args)
         _run_here(task, args, kwargs)
         return False

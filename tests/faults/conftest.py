@@ -6,6 +6,7 @@ them): an outage is a closed port, or an error injected where the call is made.
 
 import os
 import socket
+import threading
 import urllib.parse
 
 import pytest
@@ -18,6 +19,42 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class HangingServer:
+    """A local port that accepts connections and never answers: a Redis that hangs."""
+
+    def __init__(self):
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def connections(self) -> int:
+        """How many times a client tried it."""
+        return len(self._held)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self._listener.accept()
+            except OSError:  # closed at teardown
+                return
+            self._held.append(connection)
+
+    def close(self) -> None:
+        self._listener.close()
+        for connection in self._held:
+            connection.close()
+
+
+@pytest.fixture
+def hanging_redis():
+    server = HangingServer()
+    yield server
+    server.close()
 
 
 def redis_url_or_skip() -> str:
