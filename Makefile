@@ -25,8 +25,8 @@ run: install
 test: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# The fault tests alone (also part of `make test`): PostgreSQL restarted, Redis and
-# localstripe down, a worker killed mid-batch, schemathesis and fuzzed uploads.
+# The fault tests alone (also part of `make test`): PostgreSQL restarted, Redis down
+# or hanging, localstripe down, a worker killed mid-batch, schemathesis, fuzzed uploads.
 chaos: install
 	$(PY) -m pytest -n $(PYTEST_WORKERS) tests/faults $(PYTEST_ARGS)
 
