@@ -216,6 +216,9 @@ STRIPE_JS_URL = env.str(
     default="https://js.stripe.com/v3/" if not STRIPE_SECRET_KEY.endswith("localstripe") else f"{STRIPE_API_BASE}/js.stripe.com/v3/",
 )
 USES_LOCALSTRIPE = STRIPE_SECRET_KEY == "sk_test_localstripe"
+# Per attempt (connect, then read), three attempts at most: a Stripe that hangs answers the
+# donor "try again" within about 25 s, before gunicorn's 30 s, not after Stripe's own 80 s.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8.0)
 
 RATELIMIT_VIEW = "frontend.views.errors.ratelimited"
 

@@ -7,6 +7,7 @@ them): an outage is a closed port, or an error injected where the call is made.
 import os
 import socket
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -22,19 +23,34 @@ def closed_port() -> int:
 
 
 class HangingServer:
-    """A local port that accepts connections and never answers: a Redis that hangs."""
+    """A local port that accepts connections and never answers: a Redis or a Stripe that hangs.
 
-    def __init__(self):
+    It holds each connection up to `hold_seconds`, then drops it; `given_up` counts
+    the connections the client closed first, so a test sees whether the client's
+    own timeout ended the wait, without timing anything.
+    """
+
+    def __init__(self, *, hold_seconds: float = 10.0):
+        self.hold_seconds = hold_seconds
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.http_url = f"http://127.0.0.1:{self.port}"
         self._held: list[socket.socket] = []
+        self.given_up = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def connections(self) -> int:
         """How many times a client tried it."""
         return len(self._held)
+
+    def hang_ups(self, *, expected: int, within: float = 5.0) -> int:
+        """`given_up`, once `expected` hang-ups arrived: they reach the holding threads just after the client moves on."""
+        deadline = time.monotonic() + within
+        while self.given_up < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.given_up
 
     def _accept(self) -> None:
         while True:
@@ -43,6 +59,18 @@ class HangingServer:
             except OSError:  # closed at teardown
                 return
             self._held.append(connection)
+            threading.Thread(target=self._hold, args=(connection,), daemon=True).start()
+
+    def _hold(self, connection: socket.socket) -> None:
+        connection.settimeout(self.hold_seconds)
+        try:
+            while connection.recv(65536):
+                pass  # whatever the client says goes unanswered
+            self.given_up += 1  # end of stream: the client hung up first
+        except OSError:  # our hold ran out, or teardown closed it
+            pass
+        finally:
+            connection.close()
 
     def close(self) -> None:
         self._listener.close()

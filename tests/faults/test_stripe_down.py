@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tests.payments.conftest import donation_form
 from trousse.ledger.models import LedgerEntry, LedgerTransaction
+from trousse.payments import gateway
 from trousse.payments.models import Donation, DonationStatus, DonationTransition
 from trousse.payments.services import donations_reconcile
 
@@ -39,6 +40,23 @@ def test_the_donation_form_says_try_again_with_stripe_down(client, stripe_down, 
     )
     assert response.status_code == 503
     assert "Réessayez" in response.content.decode()
+    assert_nothing_but_a_pending_row(live_campaign)
+
+
+def test_a_hanging_stripe_is_given_up_in_seconds_and_the_donor_told_to_try_again(client, settings, live_campaign, hanging_redis):
+    # A server that accepts and never answers: Stripe's library would wait 80 s per attempt.
+    settings.STRIPE_SECRET_KEY = "sk_test_localstripe"
+    settings.USES_LOCALSTRIPE = True
+    settings.STRIPE_API_BASE = hanging_redis.http_url
+    settings.STRIPE_TIMEOUT_SECONDS = 0.3
+    response = client.post(
+        reverse("donation_create", kwargs={"slug": live_campaign.slug}), donation_form(card_payment_method="card_0123456789abcdef")
+    )
+    assert response.status_code == 503
+    assert "Réessayez" in response.content.decode()
+    # Every attempt (the first and the retries) ended by our timeout, not by the server.
+    assert hanging_redis.connections == 1 + gateway.MAX_NETWORK_RETRIES
+    assert hanging_redis.hang_ups(expected=hanging_redis.connections) == hanging_redis.connections
     assert_nothing_but_a_pending_row(live_campaign)
 
 

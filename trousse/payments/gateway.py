@@ -87,19 +87,23 @@ class WebhookEvent:
         return self.payload.get("data", {}).get("object", {}) or {}
 
 
-_clients: dict[tuple[str, str], stripe.StripeClient] = {}
+MAX_NETWORK_RETRIES = 2
+_clients: dict[tuple[str, str, float], stripe.StripeClient] = {}
 
 
 def client() -> stripe.StripeClient:
     """A StripeClient for the current settings (tests point them at their own localstripe)."""
-    cache_key = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+    cache_key = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT_SECONDS)
     found = _clients.get(cache_key)
     if found is None:
         found = stripe.StripeClient(
             settings.STRIPE_SECRET_KEY,
             base_addresses={"api": settings.STRIPE_API_BASE},
             stripe_version=STRIPE_API_VERSION,
-            max_network_retries=2,
+            # Retried with the same idempotency key: a retry never charges twice.
+            max_network_retries=MAX_NETWORK_RETRIES,
+            # Stripe's library waits 80 s by default: a Stripe that hangs would hold the donor for minutes.
+            http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
         )
         _clients[cache_key] = found
     return found
