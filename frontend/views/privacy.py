@@ -39,7 +39,9 @@ class PictureRetentionForm(forms.Form):
 def _private(response):
     """Pages reached by a personal link: never cached, never indexed, never leaking the link."""
     response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer, browsers send "Origin: null" on the
+    # page's own forms and the CSRF check refuses the erasure. Other sites still get nothing.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
