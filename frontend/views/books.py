@@ -158,9 +158,8 @@ def expense_create(request, slug):
                 payment_method=data["payment_method"],
                 description=data["description"],
                 receipt=data.get("receipt"),
+                submit=bool(request.POST.get("submit_now")),
             )
-            if request.POST.get("submit_now"):
-                services.expense_submit(actor=request.user, expense=expense)
         except ApplicationError as error:
             forbid_if_refused(error)
             show_application_error(error, form, field_map={"amount_cents": "amount"})

@@ -44,6 +44,30 @@ def test_mandataire_records_an_expense_and_the_budget_changes(client, mandataire
     assert receipt.status_code == 200 and receipt["Content-Type"] == "image/jpeg"
 
 
+def test_a_refused_submission_saves_nothing_so_the_retry_leaves_no_duplicate(client, mandataire, funded_campaign, settings, tmp_path):
+    client.force_login(mandataire)
+    form = {
+        "budget_line": funded_campaign.budget_lines.first().pk,
+        "date": timezone.localdate().isoformat(),
+        "supplier": "Cars Niortais",
+        # More than the money the cooperative received for the project: the submission is refused.
+        "amount": "500000",
+        "payment_method": ExpensePaymentMethod.TRANSFER,
+        "receipt": SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg"),
+        "submit_now": "1",
+    }
+    response = client.post(reverse("books_expense_create", kwargs={"slug": funded_campaign.slug}), form)
+    assert response.status_code == 400
+    assert escape("dépasserait l'argent versé") in response.content.decode()
+    assert not Expense.objects.exists()
+    # The receipt file went with it.
+    assert not [path for path in (tmp_path / "media").rglob("*") if path.is_file()]
+
+    form.update(amount="450", receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg"))
+    assert client.post(reverse("books_expense_create", kwargs={"slug": funded_campaign.slug}), form).status_code == 302
+    assert Expense.objects.get().status == ExpenseStatus.SUBMITTED
+
+
 def test_a_refused_receipt_shows_its_reason_on_the_form(client, mandataire, funded_campaign):
     client.force_login(mandataire)
     response = client.post(

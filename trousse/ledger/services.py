@@ -592,8 +592,14 @@ def expense_create(
     payment_method: str,
     description: str = "",
     receipt=None,
+    submit: bool = False,
 ) -> Expense:
-    """A draft expense recorded by the mandataire, with its receipt when there is one."""
+    """A draft expense recorded by the mandataire, with its receipt when there is one.
+
+    `submit`: sent for approval at once, in the same transaction: when the submission
+    is refused (more than the money received), nothing is saved, the receipt file
+    included, so the mandataire's corrected retry does not leave a duplicate draft.
+    """
     _require_bookkeeper(actor, campaign)
     if campaign.status not in selectors.SPENDING_STATUSES:
         raise ConflictError(_("Les dépenses se saisissent une fois la collecte réussie, jusqu'à la clôture du projet."))
@@ -612,6 +618,8 @@ def expense_create(
     if receipt is not None:
         _save_receipt(expense, receipt)
     expense.save()
+    if submit:
+        expense = expense_submit(actor=actor, expense=expense)
     return expense
 
 
