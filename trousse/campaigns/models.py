@@ -42,6 +42,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 
 # Statuses whose campaign shows on public pages.
 PUBLIC_STATUSES = (Status.LIVE, Status.SUCCEEDED, Status.FUNDED, Status.CLOSED, Status.FAILED)
+# Statuses whose donations go back to the donors: not funded, cancelled, or rejected after
+# an edit sent a live campaign back to review (its donations must not stay stuck there).
+REFUNDING_STATUSES = (Status.FAILED, Status.CANCELLED, Status.REJECTED)
 # Statuses a teacher may edit freely (others go back to review when edited).
 EDITABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.LIVE)
 

@@ -24,6 +24,7 @@ from .models import (
     MAX_CAMPAIGN_DAYS,
     MINIMUM_DONATION_CENTS,
     PUBLIC_STATUSES,
+    REFUNDING_STATUSES,
     BudgetCategory,
     BudgetLine,
     Campaign,
@@ -525,7 +526,7 @@ def campaign_transition(*, campaign: Campaign, to_status: str, actor=None, comme
         locked.approved_at = now
         locked.approved_snapshot = campaign_snapshot(locked)
         update_fields += ["approved_at", "approved_snapshot"]
-    elif to_status in (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED):
+    elif to_status in (Status.SUCCEEDED, *REFUNDING_STATUSES):
         locked.ended_at = now
         update_fields.append("ended_at")
     locked.status = to_status
@@ -535,7 +536,7 @@ def campaign_transition(*, campaign: Campaign, to_status: str, actor=None, comme
     from .tasks import campaign_notify_transition
 
     campaign_notify_transition.delay_on_commit(transition.pk)
-    if to_status in (Status.FAILED, Status.CANCELLED):
+    if to_status in REFUNDING_STATUSES:
         campaign_id = locked.pk
         transaction.on_commit(lambda: _dispatch_by_name(REFUND_ALL_TASK, campaign_id))
     elif to_status == Status.SUCCEEDED:

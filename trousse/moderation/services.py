@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from trousse.campaigns import selectors as campaign_selectors
-from trousse.campaigns.models import Campaign, Status
+from trousse.campaigns.models import Campaign, CampaignTransition, Status
 from trousse.campaigns.services import campaign_transition
 from trousse.exceptions import ApplicationError
 
@@ -28,8 +28,16 @@ def _decide(*, actor, campaign: Campaign, to_status: str, decision: str, message
 
 @transaction.atomic
 def review_approve(*, actor, campaign: Campaign, comment: str = "") -> Review:
-    """Approve a submitted campaign; it goes live on its start date (the scheduler moves it)."""
-    return _decide(actor=actor, campaign=campaign, to_status=Status.APPROVED, decision=Decision.APPROVED, message=(comment or "").strip())
+    """Approve a submitted campaign; it goes live on its start date (the scheduler moves it).
+
+    A campaign that was live before (an edit sent it back to review) goes live again
+    at once, in the same transaction: its page and its donations are back the moment
+    it is approved, not at the scheduler's next run.
+    """
+    review = _decide(actor=actor, campaign=campaign, to_status=Status.APPROVED, decision=Decision.APPROVED, message=(comment or "").strip())
+    if CampaignTransition.objects.filter(campaign_id=campaign.pk, to_status=Status.LIVE).exists():
+        campaign_transition(campaign=campaign, to_status=Status.LIVE, comment=_("Validé à nouveau : la collecte reprend."))
+    return review
 
 
 @transaction.atomic

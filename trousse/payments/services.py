@@ -27,7 +27,7 @@ from schwifty.exceptions import SchwiftyException
 
 from trousse.accounts.selectors import actor_scope
 from trousse.accounts.validators import validate_siret
-from trousse.campaigns.models import MINIMUM_DONATION_CENTS, Campaign, Status
+from trousse.campaigns.models import MINIMUM_DONATION_CENTS, REFUNDING_STATUSES, Campaign, Status
 from trousse.exceptions import ApplicationError, ConflictError
 from trousse.ledger.models import LedgerTransaction
 from trousse.ledger.selectors import campaign_fund_balance
@@ -55,7 +55,7 @@ DONATION_PRESETS_CENTS = (1_000, 2_000, 5_000, 10_000)
 # After this many failed attempts a refund waits for a person (the AD treasurer sees it).
 REFUND_MAX_ATTEMPTS = 5
 # Campaign states whose donations go back to the donors.
-REFUNDING_CAMPAIGN_STATUSES = (Status.FAILED, Status.CANCELLED)
+REFUNDING_CAMPAIGN_STATUSES = REFUNDING_STATUSES
 
 # Stripe's PaymentIntent status -> ours. requires_action / requires_confirmation leave the donation pending.
 _INTENT_STATUS_MAP = {
@@ -756,6 +756,8 @@ def campaign_refund_all(*, campaign_id: int) -> dict[str, int]:
     reason = _("Le projet « %(title)s » n'a pas été financé : votre don vous est remboursé.") % {"title": campaign.title}
     if campaign.status == Status.CANCELLED:
         reason = _("Le projet « %(title)s » a été annulé : votre don vous est remboursé.") % {"title": campaign.title}
+    elif campaign.status == Status.REJECTED:
+        reason = _("Le projet « %(title)s » n'a finalement pas été validé : votre don vous est remboursé.") % {"title": campaign.title}
     created = 0
     paid_ids = Donation.objects.filter(campaign_id=campaign_id, status__in=(DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)).values_list("pk", flat=True)
     for donation_id in list(paid_ids):
