@@ -181,7 +181,7 @@ class BaseBudgetLineFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not self._kept_forms():
-            raise forms.ValidationError(_("Le budget a au moins une ligne."), code="empty")
+            raise forms.ValidationError(_("Le budget doit compter au moins une ligne."), code="empty")
 
     def _kept_forms(self) -> list:
         # Blank extra rows validate to an empty dict; ticked "delete" rows are dropped.

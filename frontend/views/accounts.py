@@ -1,15 +1,26 @@
 """Log in, log out and password reset: Django's auth views with our templates."""
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.decorators import ratelimit
+
+
+class LoginForm(AuthenticationForm):
+    # Django's message names the field ("Saisissez un %(username)s…"), which gives "un adresse e-mail".
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Saisissez une adresse e-mail et un mot de passe valides. Les majuscules comptent dans le mot de passe."),
+    }
 
 
 # Guessing passwords or flooding inboxes costs a few attempts a minute, per address.
 @method_decorator(ratelimit(key="ip", rate="20/m", method="POST", block=True), name="post")
 class LoginView(auth_views.LoginView):
     template_name = "frontend/accounts/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
 

@@ -20,7 +20,7 @@ def test_login_with_email_and_password_then_logout(client, teacher):
 def test_login_refused_with_a_clear_message(client, teacher):
     response = client.post(reverse("login"), {"username": teacher.email, "password": "mauvais"})
     assert response.status_code == 200
-    assert "Saisissez" in response.content.decode()  # Django's French message: e-mail and password do not match
+    assert "Saisissez une adresse e-mail et un mot de passe valides." in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -87,7 +87,7 @@ def test_create_refuses_an_empty_budget(client, teacher, cooperative):
     for n in (0, 1):
         data[f"budget-{n}-label"] = data[f"budget-{n}-amount"] = ""
     response = client.post(reverse("campaign_create"), data)
-    assert response.status_code == 400 and "Le budget a au moins une ligne" in response.content.decode()
+    assert response.status_code == 400 and "Le budget doit compter au moins une ligne" in response.content.decode()
 
 
 def test_only_teachers_may_create(client, animator, mandataire):
