@@ -35,7 +35,8 @@ bench: install
 
 # Compiled catalogues are committed: msgfmt is not on every machine.
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -l en -l fr --ignore=.venv --ignore=var --ignore=staticfiles --ignore=bench --ignore=tests --no-obsolete
+	$(PY) manage.py french_plurals
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

@@ -82,3 +82,23 @@ def test_the_committed_mo_is_built_from_the_po():
             stale.append(entry["msgid"])
 
     assert stale == []
+
+
+FRENCH = Path(settings.BASE_DIR) / "frontend" / "locale" / "fr" / "LC_MESSAGES"
+
+
+def test_every_french_plural_is_filled_so_zero_is_singular():
+    # Without its entry, a plural falls back to the source's default rule (n != 1): "0 projets".
+    plurals = [entry for entry in _po_entries(FRENCH / "django.po") if "msgid_plural" in entry]
+    assert len(plurals) > 10
+    unfilled = [entry["msgid"] for entry in plurals if entry["msgstr"].get("msgstr[0]") != entry["msgid"]]
+    assert unfilled == [], "run `make messages`"
+    with (FRENCH / "django.mo").open("rb") as compiled:
+        french = gettext.GNUTranslations(compiled)
+    stale = [entry["msgid"] for entry in plurals if french.ngettext(entry["msgid"], entry["msgid_plural"], 0) != entry["msgid"]]
+    assert stale == [], "the French .mo is not built from the .po: run `make messages`"
+
+
+def test_french_pages_count_zero_in_the_singular(client, db):
+    text = client.get("/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "0 projet en collecte" in text
