@@ -221,6 +221,9 @@ USES_LOCALSTRIPE = STRIPE_SECRET_KEY == "sk_test_localstripe"
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=8.0)
 
 RATELIMIT_VIEW = "frontend.views.errors.ratelimited"
+# The site's page, in French or English, instead of Django's English one (404.html, 403.html, 400.html and
+# 500.html are found at the root of frontend/templates).
+CSRF_FAILURE_VIEW = "frontend.views.errors.csrf_failure"
 
 LOGGING = {
     "version": 1,

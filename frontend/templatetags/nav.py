@@ -1,6 +1,10 @@
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django import template
+from django.core.exceptions import DisallowedHost
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from trousse.accounts.selectors import actor_scope
 from trousse.privacy.selectors import can_read_access_log
@@ -86,3 +90,31 @@ def review_field_label(name):
     if name == "__all__":
         return gettext("Message")
     return capfirst(REVIEWABLE_FIELDS.get(name, name))
+
+
+@register.simple_tag(takes_context=True)
+def return_path(context):
+    """{% return_path %}: a page the visitor can GET again, for the language switch's `next` and the error pages' links.
+
+    Usually the current page. But a form re-displayed with its errors is the answer to a POST,
+    often to a URL that accepts only POST (a new expense, a picture, a review): sending the
+    visitor back there after set_language's redirect would be a GET, and a 405. Then the page
+    the form was posted from (the Referer, when it is this site), else the home page.
+    """
+    request = context.get("request")
+    if request is None:
+        return reverse("home")
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("referer", "")
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        # The 400 page of a request whose Host header is refused must still render.
+        return reverse("home")
+    if not url_has_allowed_host_and_scheme(referer, allowed_hosts={host}, require_https=request.is_secure()):
+        return reverse("home")
+    parts = urlsplit(referer)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # "https://<this site>//elsewhere.example/" has the path "//elsewhere.example/": another site again.
+    return path if url_has_allowed_host_and_scheme(path, allowed_hosts={host}) else reverse("home")
