@@ -41,8 +41,9 @@ def format_euros(cents: int | None, *, with_cents: bool | None = None) -> str:
     return f"{sign}{body}\u00a0€"
 
 
-def percent(part_cents: int, whole_cents: int) -> int:
-    """Whole percent, capped at 100, for progress bars."""
+def percent(part_cents: int, whole_cents: int, *, capped: bool = True) -> int:
+    """Whole percent, capped at 100 for progress bars; uncapped, for a sentence ("128 % de l'objectif")."""
     if whole_cents <= 0:
         return 0
-    return min(100, part_cents * 100 // whole_cents)
+    share = part_cents * 100 // whole_cents
+    return min(100, share) if capped else share

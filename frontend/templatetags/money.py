@@ -18,5 +18,5 @@ def euros_cents(cents):
 
 
 @register.simple_tag
-def progress_percent(part_cents, whole_cents):
-    return percent(part_cents or 0, whole_cents or 0)
+def progress_percent(part_cents, whole_cents, capped=True):
+    return percent(part_cents or 0, whole_cents or 0, capped=capped)

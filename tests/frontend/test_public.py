@@ -1,4 +1,5 @@
 import datetime
+import html
 
 import pytest
 from django.urls import reverse
@@ -117,9 +118,19 @@ def test_campaign_page_is_404_unless_public(client, campaign):
 
 
 def test_finished_campaign_stays_visible_without_days_left(client, cooperative):
-    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.SUCCEEDED)
-    content = client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode()
-    assert "Collecte terminée" in content and "jours restants" not in content
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.SUCCEEDED, minimum_goal_cents=180_000, optimum_goal_cents=360_000, raised_cents=230_000)
+    content = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode())
+    assert "Collecte réussie : l'objectif minimum est atteint." in content and "jours restants" not in content
+    # The sentence says how far past the minimum it went; the bar stops at its end.
+    assert "127 %</strong> de l'objectif minimum" in content and 'aria-valuenow="100"' in content
+    # A promise about the future of a collection that is over would mislead.
+    assert "Si l'objectif minimum n'est pas atteint" not in content
+
+
+def test_a_failed_campaign_says_its_donors_are_refunded(client, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.FAILED)
+    content = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode())
+    assert "Collecte terminée sans atteindre l'objectif minimum : chaque donateur est remboursé." in content
 
 
 def test_pages_are_in_english_after_switching_language(client, live_campaign):
