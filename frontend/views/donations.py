@@ -7,6 +7,7 @@ import csv
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from frontend.views.errors import ratelimited
 from trousse.campaigns.models import PUBLIC_STATUSES, Campaign
 from trousse.exceptions import ApplicationError
 from trousse.money import parse_euros
 from trousse.payments import gateway, selectors, services
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod
-from trousse.payments.ratelimits import donation_attempt_limited
+from trousse.payments.ratelimits import DonationRateLimited, donation_attempt_check
 from trousse.privacy.services import personal_data_access_log
 
 
@@ -92,10 +92,6 @@ def donation_page(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _public_campaign(slug)
-    if donation_attempt_limited(request, campaign_id=campaign.pk):
-        if _wants_json(request):
-            return JsonResponse({"detail": _("Trop de tentatives en peu de temps. Réessayez dans quelques minutes.")}, status=429)
-        return ratelimited(request)
     form = DonationForm(request.POST)
     try:
         if not form.is_valid():
@@ -106,7 +102,12 @@ def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
         data.pop("amount_choice"), data.pop("amount_other")
         data["counterpart_cents"] = form.counterpart_cents()
         data.pop("counterpart")
-        donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, **data)
+        with transaction.atomic():
+            donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, **data)
+            card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
+            # Counted only now, when the attempt is about to reach Stripe: a refused form costs nothing.
+            # Over the limit, the exception rolls the new row back.
+            donation_attempt_check(request, campaign_id=campaign.pk)
         start = services.donation_payment_start(
             donation=donation,
             card_payment_method=card_payment_method,
@@ -114,6 +115,13 @@ def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
             ip_address=request.META.get("REMOTE_ADDR", ""),
             user_agent=request.headers.get("User-Agent", "")[:300],
         )
+    except DonationRateLimited as error:
+        if _wants_json(request):
+            response = JsonResponse({"detail": error.message}, status=429)
+        else:
+            response = render(request, "frontend/error.html", {"title": _("Trop de tentatives"), "message": error.message}, status=429)
+        response["Retry-After"] = str(error.wait_seconds)
+        return response
     except ApplicationError as error:
         if _wants_json(request):
             return JsonResponse({"detail": error.message, "fields": error.field_errors}, status=error.status_code)

@@ -46,3 +46,43 @@ def test_donor_pays_by_card_and_sees_the_progress_bar_move(page, localstripe):
     assert "300" in page.get_by_test_id("campaign-raised").inner_text()
     assert page.locator("#donation-progress").count() == 0  # one progress bar on the page, not two
     assert page.get_by_text("Bonne classe de mer !").is_visible()
+
+
+def _fill_donor_with_a_short_card_number(page, amount_label):
+    page.get_by_label(amount_label).fill("30")
+    card = page.locator("#card-element")
+    card.get_by_placeholder("number").fill("4242")  # too short: localstripe answers 400 "Bad request"
+    card.get_by_placeholder("exp_month").fill("12")
+    card.get_by_placeholder("exp_year").fill("34")
+    card.get_by_placeholder("cvc").fill("123")
+
+
+def test_a_card_stripe_refuses_is_explained_in_french_not_with_stripes_english(page, localstripe):
+    campaign = factories.CampaignFactory(status=Status.LIVE)
+    page.goto(f"/dons/projet/{campaign.slug}/")
+    _fill_donor_with_a_short_card_number(page, "Autre montant (€)")
+    page.get_by_role("button", name="Donner").click()
+
+    alert = page.locator("[data-form-error]")
+    alert.wait_for(state="visible")
+    assert alert.inner_text() == "Vérifiez les données de votre carte."
+    assert page.locator('[data-field-error="card"]').inner_text() == "Carte refusée ou incomplète."
+    assert "Bad request" not in page.content()
+    assert not Donation.objects.exists()
+
+
+def test_the_english_page_explains_it_in_english(browser, live_server, localstripe):
+    campaign = factories.CampaignFactory(status=Status.LIVE)
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(f"/dons/projet/{campaign.slug}/")
+        _fill_donor_with_a_short_card_number(page, "Other amount (€)")
+        page.get_by_role("button", name="Donate").click()
+        alert = page.locator("[data-form-error]")
+        alert.wait_for(state="visible")
+        assert alert.inner_text() == "Check your card details."
+        assert page.locator('[data-field-error="card"]').inner_text() == "Card declined or incomplete."
+        assert "Bad request" not in page.content() and "Vérifiez" not in page.content()
+    finally:
+        context.close()

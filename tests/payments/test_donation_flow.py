@@ -81,6 +81,32 @@ def test_declined_card_fails_and_the_donor_is_told(client, live_campaign, locals
     assert live_campaign.raised_cents == 0
 
 
+def test_a_declined_card_is_explained_in_french_on_the_french_page_and_in_english_on_the_english_one(client, live_campaign, localstripe):
+    response = _give(client, live_campaign, card_payment_method=_card(localstripe, "4000000000000341"))
+    body = response.json()
+    assert body["message"] == "Votre carte a été refusée par votre banque."
+    donation = Donation.objects.get(public_id=body["public_id"])
+    # What localstripe sent, kept for whoever looks into it; the code decides what the donor reads.
+    assert (donation.failure_code, donation.failure_message) == ("card_declined", "Your card was declined.")
+
+    french = client.get(body["return_url"], HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Votre carte a été refusée par votre banque." in french
+    assert "Your card was declined" not in french
+    english = client.get(body["return_url"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Your card was declined by your bank." in english
+    assert "Votre carte a été refusée" not in english and "Your card was declined." not in english
+
+
+def test_a_failed_3d_secure_check_is_explained_in_french(client, live_campaign, localstripe):
+    body = _give(client, live_campaign, card_payment_method=_card(localstripe, "4000002500003155")).json()
+    localstripe_authenticate(localstripe, body["client_secret"], success=False)
+    page = client.get(body["return_url"], HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    donation = Donation.objects.get(public_id=body["public_id"])
+    assert donation.status == DonationStatus.FAILED and donation.failure_code == "payment_intent_authentication_failure"
+    assert "La vérification demandée par votre banque (3-D Secure) n&#x27;a pas abouti." in page
+    assert "failed authentication" not in page
+
+
 def _wait_for_status(client, url, donation, wanted, timeout=8.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -114,7 +140,11 @@ def test_sepa_donation_with_a_failing_iban_ends_failed(client, live_campaign, lo
     assert "en cours" in client.get(body["return_url"]).content.decode() or donation.status != DonationStatus.PROCESSING
     donation = _wait_for_status(client, body["return_url"], donation, DonationStatus.FAILED)
     assert donation.status == DonationStatus.FAILED
-    assert "échoué" in client.get(body["return_url"]).content.decode()
+    page = client.get(body["return_url"]).content.decode()
+    assert "échoué" in page
+    # localstripe reports the refused debit as "card_declined", "Your card was declined.": a debit has no card.
+    assert "Votre banque a refusé le prélèvement." in page
+    assert "carte" not in page.split("data-failure-reason>")[1].split("<")[0] and "Your card" not in page
     assert_raised_matches_ledger(live_campaign)
     assert live_campaign.raised_cents == 0
 

@@ -7,7 +7,9 @@ from tests import factories
 from tests.payments.conftest import donation_form
 from trousse.campaigns.models import Status
 from trousse.exceptions import ApplicationError, ConflictError
+from trousse.payments import gateway
 from trousse.payments.models import Donation
+from trousse.payments.ratelimits import rate_window_seconds
 from trousse.payments.services import donation_create
 
 pytestmark = pytest.mark.django_db
@@ -74,30 +76,90 @@ def test_parent_note_is_on_the_form(client, live_campaign):
     assert "reçu fiscal" in page
 
 
-def test_rate_limit_answers_429(client, live_campaign, settings):
+@pytest.fixture
+def stripe_calls(monkeypatch):
+    """The card payments that reached Stripe (the gateway, faked: each one declined)."""
+    calls = []
+
+    def card_payment_create(**kwargs):
+        calls.append(kwargs)
+        return gateway.PaymentAttempt(intent=None, declined=True, decline_message="Your card was declined.", decline_code="card_declined")
+
+    monkeypatch.setattr(gateway, "card_payment_create", card_payment_create)
+    return calls
+
+
+def _attempt(client, campaign, **extra):
+    return client.post(reverse("donation_create", kwargs={"slug": campaign.slug}), donation_form(card_payment_method="card_test"), HTTP_ACCEPT="application/json", **extra)
+
+
+def test_rate_limit_answers_429_and_says_how_long_to_wait(client, live_campaign, settings, stripe_calls):
     settings.DONATION_RATELIMIT_PER_IP = "3/m"
-    url = reverse("donation_create", kwargs={"slug": live_campaign.slug})
-    statuses = [client.post(url, donation_form(amount_other="1"), HTTP_ACCEPT="application/json").status_code for _ in range(5)]
-    assert statuses[:3] == [400, 400, 400] and statuses[3:] == [429, 429]
-    page = client.post(url, donation_form(amount_other="1"))
-    assert page.status_code == 429 and "Trop de tentatives" in page.content.decode()
+    responses = [_attempt(client, live_campaign) for _ in range(5)]
+    assert [r.status_code for r in responses] == [201, 201, 201, 429, 429]
+    assert len(stripe_calls) == 3, "a limited attempt never reaches Stripe"
+    assert Donation.objects.count() == 3, "a limited attempt leaves no row"
+    assert "1 minute" in responses[3].json()["detail"] and responses[3]["Retry-After"] == "60"
+    page = client.post(reverse("donation_create", kwargs={"slug": live_campaign.slug}), donation_form(card_payment_method="card_test"))
+    assert page.status_code == 429 and "Trop de tentatives" in page.content.decode() and "1 minute" in page.content.decode()
 
 
-def test_rate_limit_per_campaign_applies_across_addresses(client, live_campaign, settings):
-    settings.DONATION_RATELIMIT_PER_CAMPAIGN = "2/m"
+def test_refused_forms_do_not_count_against_the_limit(client, live_campaign, stripe_calls):
+    # A family on the school's Wi-Fi mistypes an e-mail eleven times: the twelfth, right, goes through.
     url = reverse("donation_create", kwargs={"slug": live_campaign.slug})
-    statuses = [client.post(url, donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR=f"10.0.0.{i}").status_code for i in range(3)]
-    assert statuses == [400, 400, 429]
+    refused = [client.post(url, donation_form(email="pas-une-adresse", card_payment_method="card_test"), HTTP_ACCEPT="application/json") for _ in range(11)]
+    assert {r.status_code for r in refused} == {400} and all("email" in r.json()["fields"] for r in refused)
+    assert _attempt(client, live_campaign).status_code == 201
+    assert len(stripe_calls) == 1
+
+
+def test_attempts_that_reach_stripe_are_limited_to_ten_in_ten_minutes(client, live_campaign, stripe_calls):
+    statuses = [_attempt(client, live_campaign).status_code for _ in range(11)]
+    assert statuses == [201] * 10 + [429]
+    assert len(stripe_calls) == 10
+    response = _attempt(client, live_campaign)
+    assert response.status_code == 429 and "10 minutes" in response.json()["detail"] and response["Retry-After"] == "600"
+
+
+def test_a_mistyped_iban_costs_nothing_and_leaves_no_row(client, live_campaign, settings):
+    settings.DONATION_RATELIMIT_PER_IP = "1/m"
+    url = reverse("donation_create", kwargs={"slug": live_campaign.slug})
+    for _ in range(3):
+        response = client.post(url, donation_form(method="sepa_debit", iban="FR76 1234"), HTTP_ACCEPT="application/json")
+        assert response.status_code == 400 and "iban" in response.json()["fields"]
+    assert not Donation.objects.exists()
+
+
+def test_the_api_counts_only_attempts_that_reach_stripe(client, live_campaign, settings, stripe_calls):
+    settings.DONATION_RATELIMIT_PER_IP = "2/m"
+    payload = {"campaign": live_campaign.slug, "amount_cents": 2000, "card_payment_method": "card_test", "first_name": "Léa", "last_name": "Durand"}
+    for email in ("pas-une-adresse", "encore@", "toujours pas"):
+        assert client.post("/api/v1/donations/", {**payload, "email": email}, content_type="application/json").status_code == 400
+    statuses = [client.post("/api/v1/donations/", {**payload, "email": "lea@example.org"}, content_type="application/json") for _ in range(3)]
+    assert [r.status_code for r in statuses] == [201, 201, 429]
+    assert len(stripe_calls) == 2 and Donation.objects.count() == 2
+    assert "1 minute" in statuses[2].json()["detail"] and statuses[2]["Retry-After"] == "60"
+
+
+def test_rate_limit_per_campaign_applies_across_addresses(client, live_campaign, settings, stripe_calls):
+    settings.DONATION_RATELIMIT_PER_CAMPAIGN = "2/h"
+    statuses = [_attempt(client, live_campaign, REMOTE_ADDR=f"10.0.0.{i}") for i in range(3)]
+    assert [r.status_code for r in statuses] == [201, 201, 429]
+    assert "60 minutes" in statuses[2].json()["detail"]
     other = factories.CampaignFactory(status=Status.LIVE)
-    assert client.post(reverse("donation_create", kwargs={"slug": other.slug}), donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR="10.0.1.1").status_code == 400
+    assert _attempt(client, other, REMOTE_ADDR="10.0.1.1").status_code == 201
 
 
-def test_a_request_without_an_address_is_limited_not_an_error(client, live_campaign, settings):
+def test_a_request_without_an_address_is_limited_not_an_error(client, live_campaign, settings, stripe_calls):
     # gunicorn on a unix socket behind a proxy that passes no address: REMOTE_ADDR is empty.
     settings.DONATION_RATELIMIT_PER_IP = "2/m"
-    url = reverse("donation_create", kwargs={"slug": live_campaign.slug})
-    statuses = [client.post(url, donation_form(amount_other="1"), HTTP_ACCEPT="application/json", REMOTE_ADDR="").status_code for _ in range(3)]
-    assert statuses == [400, 400, 429]
+    statuses = [_attempt(client, live_campaign, REMOTE_ADDR="").status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+@pytest.mark.parametrize(("rate", "seconds"), [("10/10m", 600), ("120/h", 3600), ("3/m", 60), ("5/30s", 30), ("7/2d", 172800), ("9/", 1)])
+def test_rate_window(rate, seconds):
+    assert rate_window_seconds(rate) == seconds
 
 
 def test_the_declared_counterpart_is_recorded_and_bounded(live_campaign):

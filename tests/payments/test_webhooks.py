@@ -5,6 +5,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from tests import factories
 from tests.payments.helpers import WEBHOOK_URL, assert_raised_matches_ledger, event_payload, post_event
@@ -70,6 +71,18 @@ def test_sepa_succeeded_after_failed_is_applied(client, live_campaign):
     assert_raised_matches_ledger(live_campaign)
     assert live_campaign.raised_cents == 3000
     assert list(donation.transitions.values_list("to_status", flat=True)) == ["processing", "failed", "succeeded"]
+
+
+def test_a_refused_debit_is_explained_from_its_code_not_stripes_english(client, live_campaign):
+    donation = factories.DonationFactory(campaign=live_campaign, method=PaymentMethod.SEPA_DEBIT, amount_cents=3000, stripe_payment_intent_id="pi_refused_debit")
+    payload = event_payload("payment_intent.payment_failed", donation=donation)
+    payload["data"]["object"]["last_payment_error"] = {"code": "account_closed", "message": "The bank account has been closed.", "type": "invalid_request_error"}
+    post_event(client, payload)
+    donation.refresh_from_db()
+    assert (donation.status, donation.failure_code) == (DonationStatus.FAILED, "account_closed")
+    page = client.get(reverse("donation_return", kwargs={"public_id": donation.public_id}), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Ce compte bancaire est clos ou n&#x27;existe pas : vérifiez l&#x27;IBAN." in page
+    assert "has been closed" not in page
 
 
 def test_out_of_order_delivery_ends_in_the_right_state(client, live_campaign):

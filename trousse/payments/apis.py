@@ -1,7 +1,7 @@
 """The payments API (/api/v1/): one view per operation, each calling one service."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -15,7 +15,7 @@ from trousse.privacy.services import personal_data_access_log
 
 from . import selectors, services
 from .models import DonorType, PaymentMethod
-from .ratelimits import donation_attempt_limited
+from .ratelimits import DonationRateLimited, donation_attempt_check
 
 
 class DonationCreateApi(APIView):
@@ -60,10 +60,15 @@ class DonationCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         campaign = get_object_or_404(Campaign, slug=data.pop("campaign"))
-        if donation_attempt_limited(request, campaign_id=campaign.pk):
-            return Response({"detail": _("Trop de tentatives en peu de temps. Réessayez dans quelques minutes.")}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         card_payment_method, iban = data.pop("card_payment_method"), data.pop("iban")
-        donation = services.donation_create(campaign=campaign, **data)
+        try:
+            with transaction.atomic():
+                donation = services.donation_create(campaign=campaign, **data)
+                card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
+                # Counted only when the attempt is about to reach Stripe; over the limit, the new row is rolled back.
+                donation_attempt_check(request, campaign_id=campaign.pk)
+        except DonationRateLimited as error:
+            return Response({"detail": error.message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(error.wait_seconds)})
         start = services.donation_payment_start(
             donation=donation,
             card_payment_method=card_payment_method,

@@ -23,7 +23,8 @@ from typing import Any
 
 import stripe
 from django.conf import settings
-from django.utils.translation import gettext as _
+
+from .failures import UNKNOWN_PAYMENT_METHOD
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class PaymentIntentData:
     charge_id: str = ""
     payment_method_type: str = ""
     failure_message: str = ""
+    # The bank's decline_code, else Stripe's error code: what the donor is told, in their language (failures.py).
+    failure_code: str = ""
     requires_action: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     created: int = 0
@@ -64,6 +67,7 @@ class PaymentAttempt:
     intent: PaymentIntentData | None
     declined: bool = False
     decline_message: str = ""
+    decline_code: str = ""
     # Real Stripe names the intent in a decline; localstripe does not.
     declined_payment_intent_id: str = ""
 
@@ -124,9 +128,16 @@ def _id_of(value: Any) -> str:
     return getattr(value, "id", "") or ""
 
 
+def _failure_code(decline_code: Any, code: Any) -> str:
+    """The most precise code Stripe gave: the bank's decline_code (insufficient_funds under card_declined), else the error's code."""
+    return str(decline_code or code or "")[:60]
+
+
 def payment_intent_from_dict(data: dict[str, Any]) -> PaymentIntentData:
     """Our view of a PaymentIntent, from the API or from a webhook payload."""
     error = data.get("last_payment_error") or {}
+    if not isinstance(error, dict):
+        error = {}
     method_types = data.get("payment_method_types") or []
     return PaymentIntentData(
         id=data.get("id", ""),
@@ -135,7 +146,8 @@ def payment_intent_from_dict(data: dict[str, Any]) -> PaymentIntentData:
         client_secret=data.get("client_secret") or "",
         charge_id=_id_of(data.get("latest_charge")),
         payment_method_type=method_types[0] if method_types else "",
-        failure_message=(error.get("message") or "")[:500] if isinstance(error, dict) else "",
+        failure_message=(error.get("message") or "")[:500],
+        failure_code=_failure_code(error.get("decline_code"), error.get("code")),
         requires_action=data.get("status") == "requires_action",
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         created=int(data.get("created") or 0),
@@ -155,6 +167,7 @@ def _create_payment_intent(params: dict[str, Any], *, idempotency_key: str) -> P
             intent=None,
             declined=True,
             decline_message=(error.user_message or getattr(details, "message", "") or str(error))[:500],
+            decline_code=_failure_code(getattr(details, "decline_code", None), error.code),
             declined_payment_intent_id=_id_of(getattr(details, "payment_intent", None)),
         )
     except stripe.InvalidRequestError as error:
@@ -163,7 +176,7 @@ def _create_payment_intent(params: dict[str, Any], *, idempotency_key: str) -> P
             raise GatewayError(str(error)) from error
         # The page's payment method is not one Stripe knows (tampered with, or from another
         # account): the donor's input, refused like a declined card; trying again cannot help.
-        return PaymentAttempt(intent=None, declined=True, decline_message=_("Ce moyen de paiement n'a pas été reconnu : vérifiez votre carte et réessayez."))
+        return PaymentAttempt(intent=None, declined=True, decline_message=str(error)[:500], decline_code=UNKNOWN_PAYMENT_METHOD)
     except stripe.StripeError as error:
         logger.warning("Stripe refused a PaymentIntent (%s): %s", idempotency_key, error)
         raise GatewayError(str(error)) from error
@@ -206,7 +219,7 @@ def sepa_payment_create(
             options={"idempotency_key": f"donation:{donation_id}:sepa_method"},
         )
     except stripe.InvalidRequestError as error:
-        return PaymentAttempt(intent=None, declined=True, decline_message=(error.user_message or str(error))[:500])
+        return PaymentAttempt(intent=None, declined=True, decline_message=(error.user_message or str(error))[:500], decline_code=_failure_code(None, error.code))
     except stripe.StripeError as error:
         raise GatewayError(str(error)) from error
     params: dict[str, Any] = {

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from trousse.accounts.models import DepartmentalAssociation
 from trousse.campaigns.models import Campaign
 
+from .failures import failure_reason
+
 
 class DonationStatus(models.TextChoices):
     PENDING = "pending", _("en attente de paiement")
@@ -88,7 +90,11 @@ class Donation(models.Model):
 
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Stripe's text, in English: for the people who look into a failure, never shown to the donor.
     failure_message = models.CharField(max_length=500, blank=True)
+    # Stripe's decline or error code: the donor is told why in their language (failure_reason).
+    # db_default: rows written by SQL (the bench's seed) get "".
+    failure_code = models.CharField(max_length=60, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
     # When the thank-you e-mail went out: a lost job is re-sent by the sweep (tasks.py).
@@ -120,6 +126,11 @@ class Donation(models.Model):
     @property
     def donor_display_name(self) -> str:
         return donor_display_name(self.donor_type, self.company_name, self.first_name, self.last_name)
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the payment failed, in the active language (a row from before failure_code gets the generic sentence)."""
+        return failure_reason(self.failure_code, method=self.method)
 
     @property
     def net_cents(self) -> int:

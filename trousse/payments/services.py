@@ -35,6 +35,7 @@ from trousse.ledger.services import ledger_record_dispute, ledger_record_donatio
 from trousse.money import format_euros
 
 from . import gateway
+from .failures import failure_reason
 from .models import (
     DONATION_TRANSITIONS,
     Donation,
@@ -214,6 +215,22 @@ def _intent_metadata(donation: Donation) -> dict[str, object]:
     }
 
 
+def donation_payment_details_check(*, method: str, card_payment_method: str = "", iban: str = "") -> tuple[str, str]:
+    """The payment details as Stripe will get them, (card payment method, compact IBAN); ApplicationError when they cannot be sent.
+
+    Pages call it before counting an attempt against the rate limit: a mistyped IBAN costs nothing.
+    """
+    if method == PaymentMethod.SEPA_DEBIT:
+        try:
+            return "", IBAN(iban or "").compact
+        except SchwiftyException:
+            raise ApplicationError(_("Cet IBAN n'est pas valide."), field_errors={"iban": _("Vérifiez l'IBAN de votre compte.")}) from None
+    card_payment_method = (card_payment_method or "").strip()
+    if not card_payment_method.startswith(("pm_", "card_", "src_")):
+        raise ApplicationError(_("Les données de la carte n'ont pas été transmises : réessayez."), field_errors={"card": _("Saisissez votre carte.")})
+    return card_payment_method, ""
+
+
 def donation_payment_start(*, donation: Donation, card_payment_method: str = "", iban: str = "", ip_address: str = "", user_agent: str = "") -> PaymentStart:
     """Ask Stripe to take the payment of a pending donation, then apply what it said.
 
@@ -222,13 +239,10 @@ def donation_payment_start(*, donation: Donation, card_payment_method: str = "",
     """
     if donation.status != DonationStatus.PENDING or donation.stripe_payment_intent_id:
         raise ConflictError(_("Ce don a déjà été envoyé au paiement."))
+    card_payment_method, iban = donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
     metadata = _intent_metadata(donation)
     try:
         if donation.method == PaymentMethod.SEPA_DEBIT:
-            try:
-                iban = IBAN(iban or "").compact
-            except SchwiftyException:
-                raise ApplicationError(_("Cet IBAN n'est pas valide."), field_errors={"iban": _("Vérifiez l'IBAN de votre compte.")}) from None
             attempt = gateway.sepa_payment_create(
                 donation_id=donation.pk,
                 amount_cents=donation.amount_cents,
@@ -240,9 +254,6 @@ def donation_payment_start(*, donation: Donation, card_payment_method: str = "",
                 user_agent=user_agent,
             )
         else:
-            card_payment_method = (card_payment_method or "").strip()
-            if not card_payment_method.startswith(("pm_", "card_", "src_")):
-                raise ApplicationError(_("Les données de la carte n'ont pas été transmises : réessayez."), field_errors={"card": _("Saisissez votre carte.")})
             attempt = gateway.card_payment_create(
                 donation_id=donation.pk, amount_cents=donation.amount_cents, card_payment_method=card_payment_method, metadata=metadata
             )
@@ -250,14 +261,18 @@ def donation_payment_start(*, donation: Donation, card_payment_method: str = "",
         raise ApplicationError(_("Le paiement n'a pas pu être lancé. Réessayez dans un instant."), status_code=503) from None
 
     if attempt.declined or attempt.intent is None:
-        message = _("Le paiement a été refusé : %(reason)s") % {"reason": attempt.decline_message} if attempt.decline_message else _("Le paiement a été refusé.")
         with transaction.atomic():
             if attempt.declined_payment_intent_id:
                 Donation.objects.filter(pk=donation.pk, stripe_payment_intent_id__isnull=True).update(stripe_payment_intent_id=attempt.declined_payment_intent_id)
             donation, _changed = donation_transition(
-                donation_id=donation.pk, to_status=DonationStatus.FAILED, source="payment_page", failure_message=attempt.decline_message or "declined"
+                donation_id=donation.pk,
+                to_status=DonationStatus.FAILED,
+                source="payment_page",
+                failure_message=attempt.decline_message or "declined",
+                failure_code=attempt.decline_code,
             )
-        return PaymentStart(donation=donation, declined=True, message=message)
+        # Stripe's message is English: the donor is told the reason from its code, in the page's language.
+        return PaymentStart(donation=donation, declined=True, message=failure_reason(attempt.decline_code, method=donation.method))
 
     intent = attempt.intent
     donation = donation_apply_payment_intent(intent=intent, source="payment_page", donation_id=donation.pk) or donation
@@ -433,6 +448,7 @@ def _donation_move(
     actor=None,
     comment: str = "",
     failure_message: str = "",
+    failure_code: str = "",
     strict: bool = False,
     update_fields: tuple[str, ...] | list[str] = (),
 ) -> bool:
@@ -443,6 +459,9 @@ def _donation_move(
         if to_status == DonationStatus.FAILED and failure_message:
             donation.failure_message = failure_message[:500]
             fields.append("failure_message")
+        if to_status == DonationStatus.FAILED and failure_code:
+            donation.failure_code = failure_code[:60]
+            fields.append("failure_code")
         if to_status == DonationStatus.SUCCEEDED and previous in (DonationStatus.PENDING, DonationStatus.PROCESSING, DonationStatus.FAILED):
             donation.succeeded_at = donation.succeeded_at or timezone.now()
             fields.append("succeeded_at")
@@ -471,12 +490,21 @@ def donation_transition(
     actor=None,
     comment: str = "",
     failure_message: str = "",
+    failure_code: str = "",
     strict: bool = False,
 ) -> tuple[Donation, bool]:
     """THE move of a donation between payment states (refunds and disputes have their own services, which use the same lock)."""
     donation = _lock_donation(donation_id)
     changed = _donation_move(
-        donation, to_status, source=source, stripe_event_id=stripe_event_id, actor=actor, comment=comment, failure_message=failure_message, strict=strict
+        donation,
+        to_status,
+        source=source,
+        stripe_event_id=stripe_event_id,
+        actor=actor,
+        comment=comment,
+        failure_message=failure_message,
+        failure_code=failure_code,
+        strict=strict,
     )
     return donation, changed
 
@@ -493,6 +521,7 @@ _DONATION_STATE_FIELDS = (
     "stripe_payment_intent_id",
     "stripe_charge_id",
     "failure_message",
+    "failure_code",
     "succeeded_at",
     "updated_at",
     # Whether a receipts sync is worth a job (_receipt_due_on_payment).
@@ -580,7 +609,7 @@ def _payment_intent_apply(
         target = None
     # The ids ride along with the status in one UPDATE; saved alone when the state does not move.
     moved = target is not None and _donation_move(
-        donation, target, source=source, stripe_event_id=stripe_event_id, failure_message=intent.failure_message, update_fields=ids_changed
+        donation, target, source=source, stripe_event_id=stripe_event_id, failure_message=intent.failure_message, failure_code=intent.failure_code, update_fields=ids_changed
     )
     if ids_changed and not moved:
         donation.save(update_fields=[*ids_changed, "updated_at"])

@@ -4,8 +4,24 @@
  * both support: see LOCALSTRIPE.md). SEPA needs no Stripe.js: the IBAN goes to our server. */
 (function () {
   "use strict";
+  // The page's words, in its language: data-* attributes of this script's tag (_campaign_block_inner.html).
+  const script = document.currentScript || document.querySelector("script[data-donation-messages]");
   const form = document.querySelector("form[data-donation-form]");
-  if (!form || typeof Stripe === "undefined") { return; }
+  if (!form || !script || typeof Stripe === "undefined") { return; }
+  const text = script.dataset;
+  // Stripe.js's error codes -> our message: its own text is English whatever the page's language.
+  const CARD_ERRORS = {
+    incomplete_number: "cardNumber", invalid_number: "cardNumber", incorrect_number: "cardNumber",
+    incomplete_expiry: "cardExpiry", invalid_expiry_month: "cardExpiry", invalid_expiry_year: "cardExpiry",
+    invalid_expiry_month_past: "cardExpiry", invalid_expiry_year_past: "cardExpiry",
+    incomplete_cvc: "cardCvc", invalid_cvc: "cardCvc", incorrect_cvc: "cardCvc",
+    incomplete_zip: "cardPostalCode", incorrect_zip: "cardPostalCode",
+    card_declined: "cardDeclined", expired_card: "cardExpired",
+  };
+  function cardErrorText(error) {
+    const key = error && (CARD_ERRORS[error.code] || CARD_ERRORS[error.decline_code]);
+    return (key && text[key]) || text.cardInvalid;
+  }
 
   const stripe = Stripe(form.dataset.publishableKey);
   const card = stripe.elements().create("card");
@@ -56,7 +72,7 @@
       if (method === "card") {
         const result = await stripe.createToken(card);
         if (result.error || !result.token) {
-          showError((result.error && result.error.message) || "Vérifiez les données de votre carte.", {card: "Carte refusée ou incomplète."});
+          showError(text.cardCheck, {card: cardErrorText(result.error)});
           return;
         }
         $("input[name=card_payment_method]").value = result.token.card.id;
@@ -69,7 +85,8 @@
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
-        showError(body.detail || "Le don n'a pas pu être enregistré.", body.fields);
+        // The server's detail is already in the page's language (the request carries it).
+        showError(body.detail || text.notSaved, body.fields);
         return;
       }
       if (body.requires_action && body.client_secret) {
@@ -78,7 +95,7 @@
       }
       window.location.assign(body.return_url);
     } catch (err) {
-      showError("Le paiement n'a pas pu être lancé. Réessayez dans un instant.", {});
+      showError(text.notStarted, {});
     } finally {
       button.disabled = false;
     }
