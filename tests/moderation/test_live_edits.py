@@ -62,3 +62,35 @@ def test_the_edit_form_warns_that_a_live_campaign_stops_until_approved(client, t
     client.force_login(teacher)
     text = client.get(reverse("campaign_edit", kwargs={"slug": campaign.slug})).content.decode()
     assert "sa page comme les dons sont suspendus" in text
+
+
+def test_a_description_sent_back_with_browser_line_breaks_is_not_a_change(animator, teacher, cooperative):
+    from trousse.moderation.selectors import campaign_diff
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Premier paragraphe.\n\nSecond paragraphe.")
+    review_approve(actor=animator, campaign=campaign)
+    campaign.refresh_from_db()
+    # The edit form posts the description untouched, as a browser sends a textarea: \r\n.
+    campaign = campaign_update(
+        actor=teacher, campaign=campaign, summary="Un résumé corrigé.", description="Premier paragraphe.\r\n\r\nSecond paragraphe."
+    )
+    assert [change.field for change in campaign_diff(campaign=campaign)] == ["summary"]
+
+
+def test_saving_the_form_unchanged_does_not_send_an_approved_campaign_back_to_review(animator, teacher, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Premier paragraphe.\n\nSecond paragraphe.")
+    review_approve(actor=animator, campaign=campaign)
+    campaign.refresh_from_db()
+    campaign = campaign_update(actor=teacher, campaign=campaign, description="Premier paragraphe.\r\n\r\nSecond paragraphe.\r\n")
+    assert campaign.status == Status.APPROVED
+
+
+def test_a_text_approved_with_browser_line_breaks_is_the_same_text(animator, teacher, cooperative):
+    from trousse.moderation.selectors import campaign_diff
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Un.\r\n\r\nDeux.")
+    review_approve(actor=animator, campaign=campaign)
+    campaign.refresh_from_db()
+    # Saved before line breaks were normalised: the snapshot holds \r\n, the next save \n.
+    campaign = campaign_update(actor=teacher, campaign=campaign, summary="Un résumé corrigé.", description="Un.\n\nDeux.")
+    assert [change.field for change in campaign_diff(campaign=campaign)] == ["summary"]

@@ -40,3 +40,8 @@ def render_markdown(text: str) -> str:
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel="noopener noreferrer nofollow ugc",
     ).strip()
+
+
+def normalise_newlines(text: str) -> str:
+    """Line breaks as \n: browsers send a textarea's as \r\n."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")

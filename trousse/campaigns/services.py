@@ -16,7 +16,7 @@ from trousse.exceptions import ApplicationError, ConflictError
 from . import selectors
 from .cache import public_cache_bump_on_commit
 from .images import process_image_upload
-from .markdown import render_markdown
+from .markdown import normalise_newlines, render_markdown
 from .models import (
     ALLOWED_TRANSITIONS,
     EDITABLE_STATUSES,
@@ -218,7 +218,9 @@ def _lines_of(campaign: Campaign) -> list[BudgetLineData]:
 
 
 def _clean_text(values: dict) -> dict:
-    cleaned = {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
+    # Browsers send a textarea's line breaks as \r\n: stored as \n, an unchanged description
+    # stays unchanged (it would otherwise show in the animator's diff as a change).
+    cleaned = {name: normalise_newlines(value).strip() if isinstance(value, str) else value for name, value in values.items()}
     if "co_funding_description" in cleaned and cleaned["co_funding_description"] is None:
         cleaned["co_funding_description"] = ""
     return cleaned

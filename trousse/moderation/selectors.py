@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
+from trousse.campaigns.markdown import normalise_newlines
 from trousse.campaigns.models import BudgetCategory, Campaign, CampaignTransition, SchoolLevel, Status, Theme
 from trousse.campaigns.services import EDITABLE_FIELDS, campaign_snapshot
 from trousse.money import format_euros
@@ -83,6 +84,11 @@ def _display(name: str, value) -> str:
     return str(value)
 
 
+def _comparable(value):
+    # A text saved with \r\n line breaks before they were normalised is the same text.
+    return normalise_newlines(value) if isinstance(value, str) else value
+
+
 def campaign_diff(*, campaign: Campaign) -> list[FieldChange]:
     """What changed since the last approval, field by field; empty for a campaign never approved."""
     before = campaign.approved_snapshot
@@ -96,7 +102,7 @@ def campaign_diff(*, campaign: Campaign) -> list[FieldChange]:
             # Pictures are compared by identity: a new upload is a change even with the same description.
             if [image["id"] for image in old or []] == [image["id"] for image in new or []]:
                 continue
-        elif old == new:
+        elif _comparable(old) == _comparable(new):
             continue
         changes.append(FieldChange(field=name, label=str(label), before=_display(name, old), after=_display(name, new)))
     return changes
