@@ -1,5 +1,6 @@
 """Euro amounts: integer cents everywhere, Decimal only to read what a person typed."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -10,12 +11,18 @@ from trousse.exceptions import ApplicationError
 MAX_AMOUNT_CENTS = 100_000_000_000
 
 
+_EUROS = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+
+
 def parse_euros(text: str | int | Decimal) -> int:
     """Read "12,50", "12.50", "12,50 €" or "1 200" as cents (1250, 120000).
 
     Refuses negative amounts, more than two decimals and anything that is not a number.
     """
     cleaned = str(text).replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "").replace(",", ".")
+    # Digits and one decimal point only: Decimal alone would also read "1e3" (1 000 €) and "+5".
+    if not _EUROS.fullmatch(cleaned):
+        raise ApplicationError(_("« %(text)s » n'est pas un montant en euros.") % {"text": text})
     try:
         amount = Decimal(cleaned)
     except InvalidOperation as error:

@@ -42,13 +42,13 @@ def test_siret_checksum():
 
 
 @pytest.mark.parametrize(
-    ("typed", "cents"), [("12,50", 1250), ("12.5", 1250), ("1 200", 120000), ("5 €", 500), ("0,01", 1)]
+    ("typed", "cents"), [("12,50", 1250), ("12.5", 1250), ("1 200", 120000), ("5 €", 500), ("0,01", 1), ("12,", 1200), (",5", 50)]
 )
 def test_parse_euros(typed, cents):
     assert parse_euros(typed) == cents
 
 
-@pytest.mark.parametrize("typed", ["abc", "-5", "1,234", "NaN", "1e400", "", "Infinity"])
+@pytest.mark.parametrize("typed", ["abc", "-5", "1,234", "NaN", "1e400", "", "Infinity", "1e3", "+5", "1_000"])
 def test_parse_euros_refuses_nonsense(typed):
     with pytest.raises(ApplicationError):
         parse_euros(typed)
