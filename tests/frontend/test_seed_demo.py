@@ -35,6 +35,9 @@ def test_seed_demo_covers_every_state_and_running_it_twice_changes_nothing(capsy
     for ad in DepartmentalAssociation.objects.all():
         validate_siret(ad.siret)
     assert User.objects.get(email="enseignant.79@demo.latrousse.fr").check_password("trousse-demo-2025")
+    # The README's mandataire can try the books: a funded project of their cooperative.
+    mandataire_coop = Membership.objects.get(user__email="mandataire.79@demo.latrousse.fr").cooperative
+    assert Campaign.objects.filter(cooperative=mandataire_coop, status=Status.FUNDED).exists()
 
     call_command("seed_demo")
     assert snapshot() == first

@@ -216,10 +216,11 @@ CAMPAIGNS = [
         [("Intervention", BudgetCategory.ACTIVITIES, 450), ("Albums", BudgetCategory.BOOKS, 200)],
         Status.CANCELLED,
     ),
+    # Jules-Ferry's, so that mandataire.79 (README) finds a funded project to record expenses against.
     CampaignSpec(
-        6, "Des tablettes pour écrire", "Quatre tablettes pour le journal de l'école écrit par les grands.",
+        0, "Des tablettes pour écrire", "Quatre tablettes pour le journal de l'école écrit par les CM2.",
         _story("Le journal de l'école paraît chaque trimestre.", ["quatre tablettes", "un logiciel de mise en page libre"], "Le journal est distribué aux familles."),
-        Theme.READING_WRITING, SchoolLevel.MATERNELLE, 28, 1000,
+        Theme.READING_WRITING, SchoolLevel.ELEMENTAIRE, 28, 1000,
         [("Tablettes", BudgetCategory.EQUIPMENT, 1100)],
         Status.FUNDED, raised_share=1.0,
     ),
