@@ -103,7 +103,8 @@ def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
         data["counterpart_cents"] = form.counterpart_cents()
         data.pop("counterpart")
         with transaction.atomic():
-            donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, **data)
+            # The page's language: the donor's e-mails (thanks, receipt, refund) are written in it.
+            donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, language=request.LANGUAGE_CODE, **data)
             card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
             # Counted only now, when the attempt is about to reach Stripe: a refused form costs nothing.
             # Over the limit, the exception rolls the new row back.

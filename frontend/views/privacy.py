@@ -58,7 +58,7 @@ def donor_data_request(request):
             return ratelimited(request)
         if form.is_valid():
             try:
-                services.donor_data_link_request(email=form.cleaned_data["email"])
+                services.donor_data_link_request(email=form.cleaned_data["email"], language=request.LANGUAGE_CODE)
             except ApplicationError as error:
                 show_application_error(error, form)
             else:

@@ -14,8 +14,10 @@ from trousse.payments.models import Donation, DonationStatus
 pytestmark = [pytest.mark.localstripe, pytest.mark.django_db]
 
 
-def _give(client, campaign, **fields):
-    return client.post(reverse("donation_create", kwargs={"slug": campaign.slug}), donation_form(**fields), HTTP_ACCEPT="application/json")
+def _give(client, campaign, HTTP_ACCEPT_LANGUAGE="fr", **fields):
+    return client.post(
+        reverse("donation_create", kwargs={"slug": campaign.slug}), donation_form(**fields), HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE=HTTP_ACCEPT_LANGUAGE
+    )
 
 
 def _card(localstripe, number):
@@ -45,6 +47,26 @@ def test_card_donation_succeeds_posts_to_ledger_and_emails_the_donor(client, liv
     assert page.status_code == 200 and "Merci" in page.content.decode()
     # The public message is on the campaign's donation block.
     assert "Bon voyage à la classe !" in client.get(reverse("donation_page", kwargs={"slug": live_campaign.slug})).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "greeting", "thanks", "not_there"),
+    [
+        ("fr", "Merci pour votre don au projet", "Bonjour Camille,", "Nous avons bien reçu votre don de", ("Thank you", "Hello")),
+        ("en", "Thank you for your donation to the project", "Hello Camille,", "We have received your donation of", ("Merci", "Bonjour", "Nous avons")),
+    ],
+)
+def test_the_donor_is_thanked_in_the_language_of_the_page_they_gave_from(
+    client, live_campaign, localstripe, django_capture_on_commit_callbacks, language, subject, greeting, thanks, not_there
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _give(client, live_campaign, card_payment_method=_card(localstripe, "4242424242424242"), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 201, response.content
+    assert Donation.objects.get(public_id=response.json()["public_id"]).language == language
+    (message,) = mail.outbox
+    assert message.subject.startswith(subject) and live_campaign.title in message.subject
+    assert greeting in message.body and thanks in message.body
+    assert not any(french_or_english in message.subject + message.body for french_or_english in not_there)
 
 
 def test_3d_secure_card_waits_for_authentication_then_succeeds_on_return(client, live_campaign, localstripe, django_capture_on_commit_callbacks):
@@ -172,3 +194,19 @@ def test_api_creates_a_card_donation(client, live_campaign, localstripe, django_
     status = client.get(f"/api/v1/donations/{response.json()['public_id']}/").json()
     assert status["status"] == "succeeded" and status["amount_cents"] == 2000
     assert_raised_matches_ledger(live_campaign)
+
+
+@pytest.mark.parametrize(("accept_language", "stored"), [("en-GB,en;q=0.9", "en"), ("fr-FR,fr;q=0.9", "fr"), ("", "fr"), ("de", "fr")])
+def test_the_api_stores_the_donors_language(client, live_campaign, localstripe, accept_language, stored):
+    payload = {
+        "campaign": live_campaign.slug,
+        "amount_cents": 2000,
+        "method": "card",
+        "card_payment_method": _card(localstripe, "4242424242424242"),
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "email": "jane@example.org",
+    }
+    response = client.post("/api/v1/donations/", payload, content_type="application/json", HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert response.status_code == 201, response.content
+    assert Donation.objects.get(public_id=response.json()["public_id"]).language == stored

@@ -27,6 +27,12 @@ def test_minimum_is_five_euros(live_campaign):
     assert "5" in _errors(live_campaign, amount_cents=499)["amount"]
 
 
+@pytest.mark.parametrize(("language", "stored"), [(None, "fr"), ("en", "en"), ("en-gb", "en"), ("fr-BE", "fr"), ("de", "fr"), ("", "fr")])
+def test_the_donation_keeps_a_language_of_the_site(live_campaign, language, stored):
+    # Its e-mails are rendered in it: never a code the site has no catalogue for.
+    assert donation_create(campaign=live_campaign, amount_cents=2000, language=language, **DONOR).language == stored
+
+
 def test_not_more_than_what_is_left_to_the_optimum(live_campaign):
     type(live_campaign).objects.filter(pk=live_campaign.pk).update(raised_cents=140_000)
     live_campaign.refresh_from_db()

@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests import factories
 from trousse.campaigns.models import Status
-from trousse.payments.models import DonationStatus, Refund, RefundStatus
+from trousse.payments.models import Donation, DonationStatus, Refund, RefundStatus
 from trousse.payments.services import donation_confirmation_email_send, donation_transition, refund_notice_email_send
 from trousse.payments.tasks import SWEEP_DELIVERY_SETTLE, payments_side_effects_catch_up
 from trousse.privacy.services import donor_data_erase
@@ -39,6 +39,28 @@ def test_a_donor_is_thanked_and_told_of_a_refund(donation):
     assert refund_notice_email_send(refund_id=refund_of(donation).pk) is True
     assert [message.to for message in mail.outbox] == [[DONOR], [DONOR]]
     assert "Merci" in mail.outbox[0].subject and "Remboursement" in mail.outbox[1].subject
+
+
+@pytest.mark.parametrize(
+    ("language", "thanks", "refund", "refund_body", "not_there"),
+    [
+        ("fr", "Merci pour votre don au projet", "Remboursement de votre don au projet", "Nous vous remboursons", ("Thank", "Hello", "refund")),
+        ("en", "Thank you for your donation to the project", "Refund of your donation to the project", "We are refunding", ("Merci", "Bonjour", "rembours")),
+    ],
+)
+def test_the_thanks_and_the_refund_notice_are_in_the_donors_language(donation, language, thanks, refund, refund_body, not_there):
+    Donation.objects.filter(pk=donation.pk).update(language=language)
+    mail.outbox.clear()
+    # Whatever the worker's own language: the donor's counts.
+    with translation.override("en" if language == "fr" else "fr"):
+        donation_confirmation_email_send(donation_id=donation.pk)
+        refund_notice_email_send(refund_id=refund_of(donation).pk)
+    confirmation, notice = mail.outbox
+    assert confirmation.subject.startswith(thanks) and notice.subject.startswith(refund)
+    assert refund_body in notice.body
+    for message in (confirmation, notice):
+        text = message.subject + message.body
+        assert not any(word in text for word in not_there), text
 
 
 def test_an_erased_donor_gets_neither_thanks_nor_refund_notice(donation):

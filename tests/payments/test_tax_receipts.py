@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests import factories
 from trousse.campaigns.models import Status
@@ -194,6 +194,39 @@ def test_the_sync_issues_renders_and_emails_the_receipt_after_commit(campaign, d
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "words", "not_there"),
+    [
+        ("fr", "Votre reçu fiscal n°", ("Bonjour", "Merci pour votre don !", "Conservez-le"), ("Hello", "Thank you", "Keep it")),
+        ("en", "Your tax receipt no.", ("Hello", "Thank you for your donation!", "Keep it"), ("Bonjour", "Merci", "Conservez")),
+    ],
+)
+def test_the_receipt_e_mail_is_in_the_donors_language(campaign, django_capture_on_commit_callbacks, language, subject, words, not_there):
+    donation = paid(campaign, language=language)
+    # The worker's own language is the other one: the donor's counts.
+    with translation.override("en" if language == "fr" else "fr"), django_capture_on_commit_callbacks(execute=True):
+        tax_receipt_sync_for_donation(donation.pk)
+    (message,) = mail.outbox
+    assert message.subject.startswith(subject)
+    assert all(word in message.body for word in words), message.body
+    assert not any(word in message.subject + message.body for word in not_there), message.body
+
+
+@pytest.mark.parametrize(("language", "subject"), [("fr", "Annulation de votre reçu fiscal n°"), ("en", "Cancellation of your tax receipt no.")])
+def test_the_cancellation_e_mail_is_in_the_donors_language(campaign, django_capture_on_commit_callbacks, language, subject):
+    donation = paid(campaign, language=language)
+    with django_capture_on_commit_callbacks(execute=True):
+        tax_receipt_sync_for_donation(donation.pk)
+    donation.status, donation.refunded_cents = DonationStatus.REFUNDED, donation.amount_cents
+    donation.save()
+    mail.outbox.clear()
+    with translation.override("en" if language == "fr" else "fr"), django_capture_on_commit_callbacks(execute=True):
+        tax_receipt_sync_for_donation(donation.pk)
+    (message,) = mail.outbox
+    assert message.subject.startswith(subject)
+    assert ("Bonjour" in message.body) is (language == "fr") and ("Hello" in message.body) is (language == "en")
+
+
 def test_a_rendering_failure_leaves_the_receipt_numbered_and_renderable_later(campaign, django_capture_on_commit_callbacks, monkeypatch):
     from trousse.payments import receipt_pdf
 
@@ -337,6 +370,19 @@ def test_a_refund_inside_an_annual_receipt_reissues_it_for_the_rest(campaign, tr
     (new,) = active_receipts(b)
     assert new.is_annual and new.amount_cents == 3_000 and list(new.donations.all()) == [b]
     assert active_receipts(a) == []
+
+
+@pytest.mark.parametrize(("languages", "subject"), [(("fr", "en"), "Your tax receipt no."), (("en", "fr"), "Votre reçu fiscal n°")])
+def test_an_annual_receipt_is_e_mailed_in_the_language_of_the_latest_gift(campaign, treasurer, django_capture_on_commit_callbacks, languages, subject):
+    email = "jane@example.org"
+    earlier, latest = languages
+    # Rows written out of the gifts' order: the gift's date decides, neither the first nor the last row.
+    for language, day in ((earlier, datetime.datetime(2026, 2, 15, 9, 0)), (latest, datetime.datetime(2026, 3, 12, 9, 0)), (earlier, datetime.datetime(2026, 2, 1, 9, 0))):
+        paid(campaign, email=email, wants_tax_receipt=False, language=language, succeeded_at=timezone.make_aware(day))
+    with django_capture_on_commit_callbacks(execute=True):
+        receipt = tax_receipt_issue_annual(actor=treasurer, ad=campaign.cooperative.ad, donor_email=email, year=2026, today=TODAY)
+    (message,) = mail.outbox
+    assert message.subject == f"{subject} {receipt.number}"
 
 
 # --- year end ------------------------------------------------------------------------------------

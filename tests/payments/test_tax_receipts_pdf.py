@@ -6,8 +6,9 @@ import re
 import zlib
 
 import pytest
+from django.core import mail
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from tests import factories
@@ -15,6 +16,7 @@ from trousse.campaigns.models import Status
 from trousse.payments import receipt_pdf
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod
 from trousse.payments.receipt_pdf import amount_in_words, render_tax_receipt_pdf, tax_receipt_content
+from trousse.payments.receipt_tasks import tax_receipt_sync_for_donation
 from trousse.payments.tax_receipts import tax_receipt_cancel, tax_receipt_issue, tax_receipt_issue_annual
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +145,25 @@ def test_without_dejavu_a_core_font_shows_the_transliterated_text(campaign, monk
     assert "Reçu n° 79-2026-000001" in text
     assert "article 200 du code général des impôts" in text
     assert "Dorde Lukasiewicz" in text  # no question marks where a letter can be kept
+
+
+def test_a_receipt_e_mailed_in_english_carries_the_french_cerfa(campaign, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(receipt_pdf, "FONT_DIRS", (receipt_pdf.Path("/nonexistent"),))  # a core font: the text is readable
+    receipt_pdf.receipt_fonts.cache_clear()
+    try:
+        donation = paid(campaign, language="en")
+        # An English worker, an English donor: the e-mail is English, the tax form stays French.
+        with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+            tax_receipt_sync_for_donation(donation.pk)
+    finally:
+        receipt_pdf.receipt_fonts.cache_clear()
+    (message,) = mail.outbox
+    assert message.subject.startswith("Your tax receipt no.") and "Hello" in message.body
+    ((_name, data, _mime),) = message.attachments
+    text = _pdf_text_streams(data).decode("cp1252")
+    assert "Bénéficiaire des versements" in text and "Donateur" in text
+    assert "Reçu au titre des dons à certains organismes d'intérêt général" in text
+    assert "Recipient of the donations" not in text and "Receipt for donations" not in text
 
 
 def test_the_presidents_signature_is_drawn_when_the_ad_has_one(campaign):

@@ -63,6 +63,15 @@ def test_the_e_mailed_link_opens_the_donor_page(client, live_campaign, django_ca
     assert page["Cache-Control"].startswith("no-store")
 
 
+@pytest.mark.parametrize(("language", "subject"), [("fr", "Vos données personnelles sur La Trousse"), ("en", "Your personal data on La Trousse")])
+def test_the_link_e_mail_is_in_the_language_of_the_page_it_was_asked_from(client, live_campaign, django_capture_on_commit_callbacks, language, subject):
+    factories.DonationFactory(campaign=live_campaign, email=DONOR, status=DonationStatus.SUCCEEDED)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("privacy_request"), {"email": DONOR}, HTTP_ACCEPT_LANGUAGE=language)
+    (message,) = mail.outbox
+    assert message.subject == subject
+
+
 def test_a_second_request_within_minutes_sends_no_second_mail(client, live_campaign, django_capture_on_commit_callbacks):
     factories.DonationFactory(campaign=live_campaign, email=DONOR)
     _request_link(client, DONOR, django_capture_on_commit_callbacks)

@@ -63,7 +63,8 @@ class DonationCreateApi(APIView):
         card_payment_method, iban = data.pop("card_payment_method"), data.pop("iban")
         try:
             with transaction.atomic():
-                donation = services.donation_create(campaign=campaign, **data)
+                # The language LocaleMiddleware chose (Accept-Language, cookie): the donor's e-mails are written in it.
+                donation = services.donation_create(campaign=campaign, language=request.LANGUAGE_CODE, **data)
                 card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
                 # Counted only when the attempt is about to reach Stripe; over the limit, the new row is rolled back.
                 donation_attempt_check(request, campaign_id=campaign.pk)

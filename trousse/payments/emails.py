@@ -1,4 +1,5 @@
-"""E-mails to donors (no account: the address they typed). French first, through gettext.
+"""E-mails to donors (no account: the address they typed). French first, through gettext,
+each in the language of the page the donor gave from (Donation.language).
 
 A donor who had their data erased is never written to again: the address left
 is a placeholder under .invalid, and even a late refund notice must not be
@@ -43,7 +44,7 @@ def send_donation_confirmation(donation: Donation) -> bool:
     """Thank the donor; False (and nothing sent) when their address was erased."""
     if not _may_write_to(donation):
         return False
-    with translation.override("fr"):
+    with translation.override(donation.language or settings.LANGUAGE_CODE):
         context = {"donation": donation, "campaign": donation.campaign, "donation_url": _donation_url(donation)}
         subject = _("Merci pour votre don au projet « %(title)s »") % {"title": donation.campaign.title}
         body = render_to_string("payments/emails/donation_confirmation.txt", context)
@@ -56,7 +57,7 @@ def send_refund_notice(refund: Refund) -> bool:
     donation = refund.donation
     if not _may_write_to(donation):
         return False
-    with translation.override("fr"):
+    with translation.override(donation.language or settings.LANGUAGE_CODE):
         context = {"refund": refund, "donation": donation, "campaign": donation.campaign, "donation_url": _donation_url(donation)}
         subject = _("Remboursement de votre don au projet « %(title)s »") % {"title": donation.campaign.title}
         body = render_to_string("payments/emails/refund_notice.txt", context)

@@ -87,6 +87,9 @@ class Donation(models.Model):
     counterpart_cents = models.PositiveBigIntegerField(_("valeur de la contrepartie reçue"), default=0, db_default=0)
     public_message = models.CharField(_("message public"), max_length=500, blank=True)
     is_anonymous = models.BooleanField(_("don anonyme sur la page du projet"), default=False)
+    # The language of the page the donor gave from (one of settings.LANGUAGES): every e-mail
+    # to them is written in it. db_default: rows written by SQL (the bench's seed) get "fr".
+    language = models.CharField(_("langue"), max_length=8, default="fr", db_default="fr")
 
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)

@@ -16,11 +16,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import connections, router, transaction
 from django.db.models import F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -98,6 +99,14 @@ def _clean(value: str | None, limit: int) -> str:
     return (value or "").strip()[:limit]
 
 
+def _donor_language(language: str | None) -> str:
+    """One of settings.LANGUAGES ("en-gb" -> "en"); the site's language when unknown or missing."""
+    try:
+        return translation.get_supported_language_variant(language or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
 @transaction.atomic
 def donation_create(
     *,
@@ -119,8 +128,12 @@ def donation_create(
     counterpart_cents: int = 0,
     public_message: str = "",
     is_anonymous: bool = False,
+    language: str | None = None,
 ) -> Donation:
-    """Write the donation row, pending, before any PaymentIntent exists (STYLE.md)."""
+    """Write the donation row, pending, before any PaymentIntent exists (STYLE.md).
+
+    `language`: the page's (request.LANGUAGE_CODE); the donor's e-mails are written in it.
+    """
     if campaign.status != Status.LIVE:
         raise ConflictError(_("Ce projet ne reçoit plus de dons."))
     errors: dict[str, str] = {}
@@ -190,6 +203,7 @@ def donation_create(
         counterpart_cents=counterpart_cents,
         public_message=_clean(public_message, 500),
         is_anonymous=bool(is_anonymous),
+        language=_donor_language(language),
     )
 
 

@@ -43,6 +43,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from trousse.accounts.models import DepartmentalAssociation
 from trousse.accounts.selectors import actor_scope
@@ -321,12 +322,13 @@ def tax_receipt_cancel(*, receipt: TaxReceipt, reason: str, actor=None) -> TaxRe
 
 
 def _cancel_reason(donation: Donation) -> str:
+    # Stored in French, as printed on the cancelled Cerfa; the donor's e-mail translates it (gettext_noop).
     if donation.status == DonationStatus.REFUNDED:
-        return "Don remboursé"
+        return gettext_noop("Don remboursé")
     if donation.status == DonationStatus.PARTIALLY_REFUNDED:
-        return "Don partiellement remboursé : remplacé par un reçu du montant net"
+        return gettext_noop("Don partiellement remboursé : remplacé par un reçu du montant net")
     if donation.status == DonationStatus.DISPUTED:
-        return "Paiement contesté auprès de la banque"
+        return gettext_noop("Paiement contesté auprès de la banque")
     return f"Don devenu inéligible ({donation.status})"
 
 
@@ -665,6 +667,18 @@ def _donor_is_erased(receipt: TaxReceipt) -> bool:
     return is_erased_email(receipt.donor_email) or any(is_erased_email(donation.email) for donation in receipt.donations.all())
 
 
+def tax_receipt_language(receipt: TaxReceipt) -> str:
+    """The language of the receipt's e-mails: the donor's latest donation's (an annual receipt covers several).
+
+    `donations` is prefetched by the callers.
+    """
+    donations = list(receipt.donations.all())
+    if not donations:
+        return settings.LANGUAGE_CODE
+    latest = max(donations, key=lambda donation: (donation_gift_date(donation), donation.pk))
+    return latest.language or settings.LANGUAGE_CODE
+
+
 @transaction.atomic
 def tax_receipt_send(*, receipt_id: int) -> bool:
     """E-mail the receipt to the donor with the PDF attached, once. Returns whether it sent."""
@@ -676,10 +690,10 @@ def tax_receipt_send(*, receipt_id: int) -> bool:
         # The receipt stays issued and downloadable by the AD; the donor asked us to forget them.
         logger.info("tax receipt %s: not e-mailed, the donor's data were erased", receipt.number)
         return False
+    # The PDF is a French tax form: rendered in French whatever the e-mail's language (receipt_pdf).
     pdf = tax_receipt_pdf_bytes(receipt)
     context = {"receipt": receipt, "download_url": tax_receipt_download_url(receipt), "ad": receipt.ad}
-    # The receipt is a French legal document: its e-mail is in French whatever the worker's language.
-    with translation.override("fr"):
+    with translation.override(tax_receipt_language(receipt)):
         subject = render_to_string("payments/receipts/email_issued_subject.txt", context).strip()
         body = render_to_string("payments/receipts/email_issued.txt", context)
     message = EmailMessage(subject=subject, body=body, to=[receipt.donor_email])
@@ -694,8 +708,9 @@ def tax_receipt_send_cancellation(*, receipt_id: int) -> None:
     receipt = TaxReceipt.objects.select_related("ad").prefetch_related("donations").get(pk=receipt_id)
     if receipt.status != TaxReceiptStatus.CANCELLED or _donor_is_erased(receipt):
         return
-    context = {"receipt": receipt, "ad": receipt.ad}
-    with translation.override("fr"):
+    with translation.override(tax_receipt_language(receipt)):
+        # Our own reasons are in the catalogue; a treasurer's free text is left as typed.
+        context = {"receipt": receipt, "ad": receipt.ad, "cancel_reason": _(receipt.cancel_reason) if receipt.cancel_reason else ""}
         subject = render_to_string("payments/receipts/email_cancelled_subject.txt", context).strip()
         body = render_to_string("payments/receipts/email_cancelled.txt", context)
     EmailMessage(subject=subject, body=body, to=[receipt.donor_email]).send()
