@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from frontend.views.utils import forbid_if_refused, show_application_error
@@ -20,7 +20,7 @@ from trousse.campaigns.models import BudgetLine, Campaign
 from trousse.exceptions import ApplicationError
 from trousse.ledger import exports, selectors, services
 from trousse.ledger.models import ExpensePaymentMethod, ExpenseStatus, FinalReport
-from trousse.money import parse_euros
+from trousse.money import format_euros, parse_euros
 
 
 class AmountField(forms.CharField):
@@ -61,6 +61,57 @@ class ReconcileForm(forms.Form):
 class RefundToAdForm(forms.Form):
     amount = AmountField(label=gettext_lazy("Montant reversé à l'AD (€)"), max_length=20)
     reason = forms.CharField(label=gettext_lazy("Motif et référence du virement"), max_length=300)
+
+
+class ExpenseReviewForm(forms.Form):
+    """The reviewer's decision; approving an expense without its receipt takes a ticked box."""
+
+    comment = forms.CharField(
+        label=gettext_lazy("Commentaire (obligatoire pour refuser ou demander un complément)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        required=False,
+    )
+    without_receipt = forms.BooleanField(label=gettext_lazy("Approuver sans justificatif"), required=False)
+
+    def __init__(self, *args, expense, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the decision is posted: a receipt attached meanwhile makes the box unnecessary.
+        if expense.receipt:
+            del self.fields["without_receipt"]
+
+    def clean(self):
+        data = super().clean()
+        if self.data.get("action") == "approve" and "without_receipt" in self.fields and not data.get("without_receipt"):
+            self.add_error(
+                "without_receipt",
+                _("Cette dépense n'a pas de justificatif : cochez « Approuver sans justificatif » pour l'approuver quand même, ou demandez un complément."),
+            )
+        return data
+
+
+class BatchExecuteForm(forms.Form):
+    """Recording the transfers moves the money in the books: the treasurer confirms, with the total before their eyes."""
+
+    confirm = forms.BooleanField(
+        error_messages={"required": gettext_lazy("Cochez la case pour confirmer que la banque a exécuté ces virements : rien n'a été enregistré.")}
+    )
+
+    def __init__(self, *args, batch, **kwargs):
+        super().__init__(*args, prefix="execute", **kwargs)
+        self.fields["confirm"].label = _("Je confirme que la banque a exécuté ces virements (total : %(total)s)") % {
+            "total": format_euros(batch.total_cents, with_cents=True)
+        }
+
+
+class BatchCancelForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=gettext_lazy("Je confirme l'annulation de ce lot"),
+        error_messages={"required": gettext_lazy("Cochez la case pour confirmer l'annulation : le lot n'a pas été annulé.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="cancel", **kwargs)
 
 
 class FinalReportForm(forms.Form):
@@ -240,40 +291,70 @@ def final_report(request, slug):
 # --- one expense ----------------------------------------------------------------------
 
 
-EXPENSE_ACTIONS = {
-    "submit": lambda user, expense, post: services.expense_submit(actor=user, expense=expense),
-    "approve": lambda user, expense, post: services.expense_approve(actor=user, expense=expense, comment=post.get("comment", "")),
-    "reject": lambda user, expense, post: services.expense_reject(actor=user, expense=expense, reason=post.get("comment", "")),
-    "incomplete": lambda user, expense, post: services.expense_mark_incomplete(actor=user, expense=expense, comment=post.get("comment", "")),
-    "pay": lambda user, expense, post: services.expense_pay(actor=user, expense=expense),
-}
+REVIEW_DECISIONS = {"approve", "reject", "incomplete"}
+
+
+def _expense_review(request, expense, action: str, form: ExpenseReviewForm) -> str:
+    """One reviewer's decision, through the services; returns what to tell them."""
+    comment = form.cleaned_data["comment"]
+    if action == "approve":
+        services.expense_approve(actor=request.user, expense=expense, comment=comment)
+        if "without_receipt" in form.fields:
+            return _("Dépense approuvée sans justificatif.")
+        return _("Dépense approuvée.")
+    if action == "reject":
+        expense = services.expense_reject(actor=request.user, expense=expense, reason=comment)
+        return _("Dépense refusée : %(reason)s") % {"reason": expense.review_comment}
+    expense = services.expense_mark_incomplete(actor=request.user, expense=expense, comment=comment)
+    return _("Complément demandé : %(comment)s") % {"comment": expense.review_comment}
+
+
+def _expense_action(request, expense, action: str) -> str:
+    """The other actions on an expense, through the services; returns what to tell the person."""
+    if action == "submit":
+        services.expense_submit(actor=request.user, expense=expense)
+        return _("Dépense soumise à l'approbation.")
+    if action == "pay":
+        expense = services.expense_pay(actor=request.user, expense=expense)
+        return _("Paiement enregistré : %(amount)s à %(supplier)s.") % {"amount": format_euros(expense.amount_cents, with_cents=True), "supplier": expense.supplier}
+    if action == "receipt":
+        if "receipt" not in request.FILES:
+            raise ApplicationError(_("Choisissez le fichier du justificatif."))
+        replaced = bool(expense.receipt)
+        services.expense_receipt_attach(actor=request.user, expense=expense, upload=request.FILES["receipt"])
+        return _("Justificatif remplacé.") if replaced else _("Justificatif ajouté.")
+    raise ApplicationError(_("Action inconnue."))
 
 
 @login_required
 def expense_detail(request, expense_id):
     expense = selectors.expense_get_for_actor(actor=request.user, expense_id=expense_id)
     reconcile_form = ReconcileForm(initial={"statement_date": expense.paid_at.date() if expense.paid_at else None})
+    review_form = ExpenseReviewForm(expense=expense)
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
+        done = None
         try:
-            if action in EXPENSE_ACTIONS:
-                EXPENSE_ACTIONS[action](request.user, expense, request.POST)
-            elif action == "receipt" and "receipt" in request.FILES:
-                services.expense_receipt_attach(actor=request.user, expense=expense, upload=request.FILES["receipt"])
+            if action in REVIEW_DECISIONS:
+                review_form = ExpenseReviewForm(request.POST, expense=expense)
+                if review_form.is_valid():
+                    done = _expense_review(request, expense, action, review_form)
             elif action == "reconcile":
                 reconcile_form = ReconcileForm(request.POST)
                 if not reconcile_form.is_valid():
                     raise ApplicationError(_("Indiquez la date et le libellé de la ligne du relevé."))
                 services.expense_reconcile(actor=request.user, expense=expense, **reconcile_form.cleaned_data)
+                done = _("Dépense rapprochée du relevé bancaire.")
             else:
-                raise ApplicationError(_("Action inconnue."))
+                done = _expense_action(request, expense, action)
         except ApplicationError as error:
             _refused(request, error)
-            status = 400
-        else:
-            messages.success(request, _("C'est enregistré."))
+        if done is not None:
+            messages.success(request, done)
             return redirect("books_expense", expense_id=expense.pk)
+        # Refused, or the decision form is incomplete: nothing was written.
+        status = 400
         expense = selectors.expense_get_for_actor(actor=request.user, expense_id=expense_id)
     return render(
         request,
@@ -284,6 +365,7 @@ def expense_detail(request, expense_id):
             "can_keep_books": selectors.can_keep_books(request.user, expense.cooperative),
             "can_review": expense.status == ExpenseStatus.SUBMITTED and selectors.can_review_expense(request.user, expense),
             "reconcile_form": reconcile_form,
+            "review_form": review_form,
         },
         status=status,
     )
@@ -354,21 +436,48 @@ def disbursements(request):
     )
 
 
+def _batch_executed_message(batch) -> str:
+    cooperatives = len({item.cooperative_id for item in batch.items.all()})
+    return ngettext(
+        "Virements enregistrés : %(total)s versés à %(count)d coopérative.",
+        "Virements enregistrés : %(total)s versés à %(count)d coopératives.",
+        cooperatives,
+    ) % {"total": format_euros(batch.total_cents, with_cents=True), "count": cooperatives}
+
+
 @login_required
 def batch_detail(request, batch_id):
     batch = selectors.batch_get_for_actor(actor=request.user, batch_id=batch_id)
+    execute_form, cancel_form = BatchExecuteForm(batch=batch), BatchCancelForm()
+    status = 200
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "execute":
-                services.disbursement_batch_execute(actor=request.user, batch=batch)
-                messages.success(request, _("Versements enregistrés dans les comptes."))
-            elif request.POST.get("action") == "cancel":
-                services.disbursement_batch_cancel(actor=request.user, batch=batch)
-                messages.success(request, _("Lot annulé : ses projets peuvent être versés dans un autre lot."))
-        except ApplicationError as error:
-            _refused(request, error)
-        return redirect("books_batch", batch_id=batch.pk)
-    return render(request, "frontend/books/batch_detail.html", {"batch": batch})
+        action = request.POST.get("action")
+        if action == "execute":
+            form = execute_form = BatchExecuteForm(request.POST, batch=batch)
+        elif action == "cancel":
+            form = cancel_form = BatchCancelForm(request.POST)
+        else:
+            form = None
+            messages.error(request, _("Action inconnue."))
+        # Without the ticked box nothing is written: the page comes back with the box's error.
+        if form is not None and form.is_valid():
+            try:
+                if action == "execute":
+                    services.disbursement_batch_execute(actor=request.user, batch=batch)
+                    done = _batch_executed_message(batch)
+                else:
+                    services.disbursement_batch_cancel(actor=request.user, batch=batch)
+                    done = _("Lot annulé : aucun virement n'est enregistré, ses projets peuvent être versés dans un autre lot.")
+            except ApplicationError as error:
+                _refused(request, error)
+                status = error.status_code
+                batch = selectors.batch_get_for_actor(actor=request.user, batch_id=batch_id)
+            else:
+                messages.success(request, done)
+                return redirect("books_batch", batch_id=batch.pk)
+        else:
+            status = 400
+    return render(request, "frontend/books/batch_detail.html", {"batch": batch, "execute_form": execute_form, "cancel_form": cancel_form}, status=status)
 
 
 @login_required

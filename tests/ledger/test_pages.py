@@ -105,7 +105,7 @@ def test_treasurer_prepares_downloads_and_confirms_a_batch(client, ad, cooperati
     xml = client.get(reverse("books_batch_file", kwargs={"batch_id": batch.pk, "kind": "xml"}))
     assert b"pain.001.001.03" in xml.content and b"600.00" in xml.content
     assert client.get(reverse("books_batch_file", kwargs={"batch_id": batch.pk, "kind": "pdf"})).content.startswith(b"%PDF")
-    client.post(reverse("books_batch", kwargs={"batch_id": batch.pk}), {"action": "execute"})
+    client.post(reverse("books_batch", kwargs={"batch_id": batch.pk}), {"action": "execute", "execute-confirm": "on"})
     batch.refresh_from_db()
     assert batch.status == BatchStatus.EXECUTED
     assert_ledger_ok()

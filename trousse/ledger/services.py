@@ -328,13 +328,36 @@ def _sepa_text(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
+def _batch_message_id(batch: DisbursementBatch) -> str:
+    """The pain.001 MsgId, also the batch's name on the pages: its creation time in Paris, 24-hour clock, and a random part.
+
+    Banks refuse a second file with the same MsgId; the random part keeps ids unique even for
+    two batches made in the same second (35 characters at most, letters, digits and hyphens).
+    """
+    return f"{timezone.localtime(batch.created_at):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:12]}"
+
+
+def _sepa_transfer(config: dict, *, message_id: str):
+    from sepaxml import SepaTransfer
+
+    class Transfer(SepaTransfer):
+        # sepaxml (2.7) has no parameter for the MsgId and makes its own with a 12-hour clock
+        # (strftime %I: a batch made at 13:58 read "…015844"). It writes the header from
+        # `self.msg_id` while it is being built, so ours is set just before.
+        def _create_header(self):
+            self.msg_id = message_id
+            super()._create_header()
+
+    return Transfer(config, schema="pain.001.001.03", clean=True)
+
+
 def _build_pain001(*, batch: DisbursementBatch, items: list[DisbursementItem]) -> tuple[str, str]:
     """The pain.001.001.03 file for the AD's bank, validated against the official XSD. Returns (xml, message id)."""
     from schwifty import IBAN
-    from sepaxml import SepaTransfer
 
     config = {"name": _sepa_text(batch.ad.name, 70), "IBAN": batch.debtor_iban, "BIC": batch.debtor_bic, "batch": True, "currency": "EUR"}
-    sepa = SepaTransfer(config, schema="pain.001.001.03", clean=True)
+    message_id = _batch_message_id(batch)
+    sepa = _sepa_transfer(config, message_id=message_id)
     for item in items:
         payment = {
             "name": _sepa_text(item.cooperative.name, 70),
@@ -350,12 +373,15 @@ def _build_pain001(*, batch: DisbursementBatch, items: list[DisbursementItem]) -
         sepa.add_payment(payment)
     xml = sepa.export(validate=False, pretty_print=True)
     xml = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    if f"<MsgId>{message_id}</MsgId>" not in xml:
+        # The page names the batch by its MsgId: the file must carry the same one (a sepaxml upgrade could change the hook).
+        raise RuntimeError(f"pain.001 for batch {batch.pk} does not carry the message id {message_id}")
     # A file the bank would reject must never be offered for download.
     errors = list(_pain001_schema().iter_errors(xml))
     if errors:
         logger.error("pain.001 for batch %s does not validate: %s", batch.pk, errors[0])
         raise ApplicationError(_("Le fichier de virements n'a pas pu être produit (données bancaires invalides) : %(error)s") % {"error": errors[0].reason})
-    return xml, sepa.msg_id
+    return xml, message_id
 
 
 @functools.cache
@@ -532,8 +558,12 @@ def _check_expense_fields(*, campaign: Campaign, budget_line: BudgetLine, date: 
         errors["amount"] = _("Le montant doit être positif.")
     if payment_method not in ExpensePaymentMethod.values:
         errors["payment_method"] = _("Moyen de paiement inconnu.")
+    if len(errors) == 1:
+        # One mistake: its own sentence is the message, so a page shows it once, next to its field.
+        message = next(iter(errors.values()))
+        raise ApplicationError(message, field_errors=errors)
     if errors:
-        raise ApplicationError(_("La dépense n'est pas valide : %(errors)s") % {"errors": " ".join(errors.values())}, field_errors=errors)
+        raise ApplicationError(_("La dépense n'est pas valide : plusieurs champs sont à corriger."), field_errors=errors)
 
 
 def _save_receipt(expense: Expense, upload) -> None:
