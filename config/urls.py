@@ -1,9 +1,25 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from config.health import health
 from config.media import public_media_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+
+class FaviconRedirect(RedirectView):
+    """Browsers ask for /favicon.ico whatever the page links to: send them to the static icon.
+
+    The address is looked up per request (a hashed name in production, read from the manifest)
+    and the redirect is temporary, so a new icon is never hidden behind a cached 301.
+    """
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("frontend/favicon.svg")
+
 
 api_v1 = [
     path("", include("trousse.accounts.urls")),
@@ -15,6 +31,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -2,9 +2,12 @@
 
 from django import forms
 from django.forms import formset_factory
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousse.accounts.models import DepartmentalAssociation
+from trousse.campaigns.images import ACCEPT_ATTRIBUTE, accepted_formats_text
 from trousse.campaigns.models import BudgetCategory, SchoolLevel, Theme
 from trousse.exceptions import ApplicationError
 from trousse.moderation.selectors import REVIEWABLE_FIELDS
@@ -201,13 +204,18 @@ def budget_initial(campaign) -> list[dict]:
     return [{"label": line.label, "category": line.category, "amount": line.amount_cents} for line in campaign.budget_lines.all()]
 
 
+def _picture_help_text() -> str:
+    return gettext("%(formats)s, 10 Mo au plus. Les métadonnées (dont la position GPS) sont effacées.") % {"formats": accepted_formats_text()}
+
+
 class ImageForm(forms.Form):
     # A plain file field: the campaigns image service decodes, checks and re-encodes
     # (decoding twice would double the work and give vaguer messages).
     upload = forms.FileField(
         label=_("Photo"),
-        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-        help_text=_("JPEG, PNG ou WebP, 10 Mo au plus. Les métadonnées (dont la position GPS) sont effacées."),
+        # The formats the campaigns image service decodes, said once there (PICTURE_FORMATS).
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        help_text=lazy(_picture_help_text, str)(),
     )
     alt_text = forms.CharField(label=_("Description de la photo"), max_length=200, help_text=_("Pour les personnes qui ne voient pas l'image."))
     consent_confirmed = forms.BooleanField(

@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -19,10 +20,37 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # 40 megapixels: more than any phone takes, far less than a decompression bomb
 # needs (a 40 MP RGB image is 120 MB in memory, our ceiling per upload).
 MAX_PIXELS = 40_000_000
-ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF"})
 LARGE_SIZE = (1600, 1600)
 THUMBNAIL_SIZE = (480, 360)
 JPEG_QUALITY = 85
+
+
+@dataclass(frozen=True)
+class PictureFormat:
+    name: str  # as people call it
+    mime_type: str  # what the file picker offers
+    pillow_formats: frozenset[str]  # what Image.open() reports
+
+
+# The one list of what a picture may be: the validator, the file picker's accept= and the words
+# of the help text and of the refusal are all derived from it, so they cannot disagree.
+PICTURE_FORMATS = (
+    # MPO is how Pillow reports the JPEGs many phones save (several frames): a JPEG to the person.
+    PictureFormat("JPEG", "image/jpeg", frozenset({"JPEG", "MPO"})),
+    PictureFormat("PNG", "image/png", frozenset({"PNG"})),
+    PictureFormat("WebP", "image/webp", frozenset({"WEBP"})),
+    PictureFormat("GIF", "image/gif", frozenset({"GIF"})),
+)
+ACCEPTED_FORMATS = frozenset().union(*(picture_format.pillow_formats for picture_format in PICTURE_FORMATS))
+ACCEPT_ATTRIBUTE = ",".join(picture_format.mime_type for picture_format in PICTURE_FORMATS)
+
+
+def accepted_formats_text() -> str:
+    """The formats as a person reads them, in the active language: « JPEG, PNG, WebP ou GIF ».
+
+    The final "ou" / "or" comes from Django's own catalogue (get_text_list).
+    """
+    return str(get_text_list([picture_format.name for picture_format in PICTURE_FORMATS]))
 
 
 @dataclass(frozen=True)
@@ -52,7 +80,7 @@ def _read_upload(upload) -> bytes:
 
 
 def _open_checked(data: bytes) -> Image.Image:
-    not_an_image = _refuse(_("Ce fichier n'est pas une image lisible (JPEG, PNG, WebP ou GIF)."))
+    not_an_image = _refuse(_("Ce fichier n'est pas une image lisible (%(formats)s).") % {"formats": accepted_formats_text()})
     too_big = _refuse(_("Cette image est trop grande (plus de 40 millions de pixels)."))
     try:
         with warnings.catch_warnings():
@@ -105,7 +133,7 @@ def process_image_upload(upload) -> ProcessedImage:
     """Check and re-encode an uploaded picture into a large JPEG and a thumbnail.
 
     Refuses (ApplicationError, a 400) files over 10 MB, anything Pillow cannot
-    decode as JPEG/PNG/WebP/GIF, and decompression bombs.
+    decode as one of PICTURE_FORMATS, and decompression bombs.
     """
     data = _read_upload(upload)
     image = _flatten(_open_checked(data))
