@@ -92,3 +92,15 @@ def test_the_periodic_job_ends_a_campaign_whose_optimum_job_was_lost(live_campai
     live_campaign.refresh_from_db()
     assert live_campaign.status == Status.SUCCEEDED
     assert payment_tasks.donations_reconcile.apply().get(disable_sync_subtasks=False)["campaigns_ended"] == 0
+
+
+def test_the_final_report_reaches_each_donor_in_the_language_they_gave_in(closed_campaign):
+    factories.DonationFactory(campaign=closed_campaign, status=DonationStatus.SUCCEEDED, email="alix@example.org", language="fr")
+    factories.DonationFactory(campaign=closed_campaign, status=DonationStatus.SUCCEEDED, email="jane@example.org", language="en")
+
+    assert ledger_tasks.final_report_email_donors.apply(args=[closed_campaign.pk]).get(disable_sync_subtasks=False) == 2
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert by_address["alix@example.org"].subject.startswith("Le bilan du projet")
+    assert "Merci pour votre générosité." in by_address["alix@example.org"].body
+    assert not by_address["jane@example.org"].subject.startswith("Le bilan du projet")
+    assert "Merci pour votre générosité." not in by_address["jane@example.org"].body

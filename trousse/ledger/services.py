@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connections, router, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from trousse.accounts.models import Cooperative, DepartmentalAssociation
@@ -952,16 +952,22 @@ def final_report_email_donors(*, campaign_id: int) -> int:
         report = FinalReport.objects.select_for_update().select_related("campaign").filter(campaign_id=campaign_id, donors_emailed_at__isnull=True).first()
         if report is None or report.campaign.status != Status.CLOSED:
             return 0
-        addresses = Donation.objects.filter(campaign_id=campaign_id, status__in=PAID_STATUSES).values_list("email", flat=True)
+        # In the language the donor gave in (their latest gift's, for a donor who gave twice).
+        donors = Donation.objects.filter(campaign_id=campaign_id, status__in=PAID_STATUSES).order_by("created_at", "pk").values_list("email", "language")
         # A donor who had their data erased (RGPD) is never written to again.
-        emails = sorted({address.strip().lower() for address in addresses if address and not is_erased_email(address)})
+        languages = {address.strip().lower(): language for address, language in donors if address and not is_erased_email(address)}
+        emails = sorted(languages)
         try:
             url = settings.SITE_URL.rstrip("/") + reverse("campaign_detail", kwargs={"slug": report.campaign.slug})
         except NoReverseMatch:
             url = settings.SITE_URL
-        subject = _("Le bilan du projet « %(title)s »") % {"title": report.campaign.title}
-        body = render_to_string("ledger/email/final_report.txt", {"campaign": report.campaign, "report": report, "url": url})
+        messages = {}
+        for language in set(languages.values()):
+            with translation.override(language):
+                subject = _("Le bilan du projet « %(title)s »") % {"title": report.campaign.title}
+                messages[language] = (subject, render_to_string("ledger/email/final_report.txt", {"campaign": report.campaign, "report": report, "url": url}))
         for email in emails:
+            subject, body = messages[languages[email]]
             EmailMessage(subject=subject, body=body, to=[email]).send()
         report.donors_emailed_at = timezone.now()
         report.save(update_fields=["donors_emailed_at"])
