@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from trousse.accounts.models import Cooperative
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns import services as campaign_services
-from trousse.campaigns.models import EDITABLE_STATUSES, Status
+from trousse.campaigns.models import EDITABLE_STATUSES, CampaignTransition, Status
 from trousse.exceptions import ApplicationError
 from trousse.ledger.selectors import BOOKS_STATUSES, can_view_books
 from trousse.moderation import selectors as moderation_selectors
@@ -46,7 +47,10 @@ def _shows_books(user, campaign) -> bool:
 @require_GET
 def dashboard(request):
     scope = actor_scope(request.user)
-    paginator = Paginator(campaign_selectors.campaign_list_for_actor(actor=request.user), DASHBOARD_PAGE_SIZE)
+    # A draft the animator sent back with remarks is not a fresh draft: the teacher has something to fix.
+    sent_back = CampaignTransition.objects.filter(campaign_id=OuterRef("pk"), from_status=Status.SUBMITTED, to_status=Status.DRAFT)
+    campaigns = campaign_selectors.campaign_list_for_actor(actor=request.user).annotate(sent_back=Exists(sent_back))
+    paginator = Paginator(campaigns, DASHBOARD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = [
         {

@@ -204,3 +204,14 @@ def test_dashboard_lists_the_users_campaigns_only(client, teacher, campaign, oth
     content = client.get(reverse("dashboard")).content.decode()
     assert campaign.title.replace("'", "&#x27;") in content
     assert hidden.title.replace("'", "&#x27;") not in content
+
+
+def test_the_dashboard_tells_a_draft_sent_back_with_remarks_from_a_fresh_one(client, teacher, cooperative, animator):
+    fresh = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.DRAFT, title="Un brouillon neuf")
+    sent_back = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, title="Un projet relu")
+    moderation_services.review_request_changes(actor=animator, campaign=sent_back, field_comments={"summary": "Précisez la date."})
+    client.force_login(teacher)
+    content = client.get(reverse("dashboard")).content.decode()
+    rows = {title: content[content.index(title):][:600] for title in (fresh.title, sent_back.title)}
+    assert "à corriger" in rows[sent_back.title]
+    assert "à corriger" not in rows[fresh.title] and "brouillon" in rows[fresh.title]
