@@ -7,7 +7,6 @@ import csv
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from trousse.exceptions import ApplicationError
 from trousse.money import parse_euros
 from trousse.payments import gateway, selectors, services
 from trousse.payments.models import DonationStatus, DonorType, PaymentMethod
-from trousse.payments.ratelimits import DonationRateLimited, donation_attempt_check
+from trousse.payments.ratelimits import DonationRateLimited, donation_create_counted
 from trousse.privacy.services import personal_data_access_log
 
 
@@ -102,13 +101,10 @@ def donation_create(request: HttpRequest, slug: str) -> HttpResponse:
         data.pop("amount_choice"), data.pop("amount_other")
         data["counterpart_cents"] = form.counterpart_cents()
         data.pop("counterpart")
-        with transaction.atomic():
-            # The page's language: the donor's e-mails (thanks, receipt, refund) are written in it.
-            donation = services.donation_create(campaign=campaign, amount_cents=amount_cents, language=request.LANGUAGE_CODE, **data)
-            card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
-            # Counted only now, when the attempt is about to reach Stripe: a refused form costs nothing.
-            # Over the limit, the exception rolls the new row back.
-            donation_attempt_check(request, campaign_id=campaign.pk)
+        # Counted only now, when the attempt is about to reach Stripe: a refused form costs nothing.
+        donation, card_payment_method, iban = donation_create_counted(
+            request, campaign=campaign, amount_cents=amount_cents, card_payment_method=card_payment_method, iban=iban, **data
+        )
         start = services.donation_payment_start(
             donation=donation,
             card_payment_method=card_payment_method,

@@ -1,6 +1,5 @@
 """The payments API (/api/v1/): one view per operation, each calling one service."""
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,7 +14,7 @@ from trousse.privacy.services import personal_data_access_log
 
 from . import selectors, services
 from .models import DonorType, PaymentMethod
-from .ratelimits import DonationRateLimited, donation_attempt_check
+from .ratelimits import DonationRateLimited, donation_create_counted
 
 
 class DonationCreateApi(APIView):
@@ -62,12 +61,8 @@ class DonationCreateApi(APIView):
         campaign = get_object_or_404(Campaign, slug=data.pop("campaign"))
         card_payment_method, iban = data.pop("card_payment_method"), data.pop("iban")
         try:
-            with transaction.atomic():
-                # The language LocaleMiddleware chose (Accept-Language, cookie): the donor's e-mails are written in it.
-                donation = services.donation_create(campaign=campaign, language=request.LANGUAGE_CODE, **data)
-                card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
-                # Counted only when the attempt is about to reach Stripe; over the limit, the new row is rolled back.
-                donation_attempt_check(request, campaign_id=campaign.pk)
+            # Counted only when the attempt is about to reach Stripe: a refused request costs nothing.
+            donation, card_payment_method, iban = donation_create_counted(request, campaign=campaign, card_payment_method=card_payment_method, iban=iban, **data)
         except DonationRateLimited as error:
             return Response({"detail": error.message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(error.wait_seconds)})
         start = services.donation_payment_start(

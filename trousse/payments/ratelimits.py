@@ -12,6 +12,7 @@ import math
 import re
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import ngettext
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
@@ -74,3 +75,19 @@ def donation_attempt_check(request, *, campaign_id: int) -> None:
     wait_seconds = donation_attempt_limited(request, campaign_id=campaign_id)
     if wait_seconds:
         raise DonationRateLimited(wait_seconds=wait_seconds)
+
+
+def donation_create_counted(request, *, campaign, card_payment_method: str = "", iban: str = "", **fields):
+    """The donation of a validated form, counted as an attempt: (donation, card payment method, IBAN), ready for Stripe.
+
+    The payment details are checked before the count (a mistyped IBAN costs nothing), and
+    the count is in the row's transaction: over a limit, DonationRateLimited rolls it back.
+    The page's language goes with the row: the donor's e-mails are written in it.
+    """
+    from . import services
+
+    with transaction.atomic():
+        donation = services.donation_create(campaign=campaign, language=request.LANGUAGE_CODE, **fields)
+        card_payment_method, iban = services.donation_payment_details_check(method=donation.method, card_payment_method=card_payment_method, iban=iban)
+        donation_attempt_check(request, campaign_id=campaign.pk)
+    return donation, card_payment_method, iban
