@@ -3,6 +3,7 @@
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from trousse.exceptions import ApplicationError
@@ -35,15 +36,23 @@ def parse_euros(text: str | int | Decimal) -> int:
 
 
 def format_euros(cents: int | None, *, with_cents: bool | None = None) -> str:
-    """1250 -> "12,50 €", 120000 -> "1 200 €" (narrow no-break spaces, as French typography wants)."""
+    """In the active language: 1250 -> "12,50 €", 120000 -> "1 200 €" (narrow no-break spaces, as
+    French typography wants); in English "€12.50", "€1,200".
+
+    Documents that must stay French (the Cerfa receipt) render with French active; the CSV
+    exports for accounting software have their own format (ledger/exports.py).
+    """
     if cents is None:
         return ""
     sign = "-" if cents < 0 else ""
     cents = abs(int(cents))
     euros, rest = divmod(cents, 100)
-    grouped = f"{euros:,}".replace(",", "\u202f")
     if with_cents is None:
         with_cents = rest != 0
+    if (translation.get_language() or "fr").startswith("en"):
+        body = f"{euros:,}.{rest:02d}" if with_cents else f"{euros:,}"
+        return f"{sign}€{body}"
+    grouped = f"{euros:,}".replace(",", "\u202f")
     body = f"{grouped},{rest:02d}" if with_cents else grouped
     return f"{sign}{body}\u00a0€"
 

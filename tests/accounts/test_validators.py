@@ -54,6 +54,16 @@ def test_parse_euros_refuses_nonsense(typed):
         parse_euros(typed)
 
 
+def test_format_euros_in_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert format_euros(1250) == "€12.50"
+        assert format_euros(111_600) == "€1,116"
+        assert format_euros(-22_750, with_cents=True) == "-€227.50"
+    assert format_euros(1250) == "12,50\u00a0€"
+
+
 def test_format_euros_french_typography():
     assert format_euros(1250) == "12,50\u00a0€"
     assert format_euros(120000) == "1\u202f200\u00a0€"

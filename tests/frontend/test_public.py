@@ -201,3 +201,12 @@ def test_campaign_text_is_escaped_everywhere_on_the_page(client, live_campaign, 
     assert "<h3>Nouvelle &lt;u&gt;du jour&lt;/u&gt;</h3>" in content and "<p>Sûr</p>" in content
     # Share links carry the text URL-encoded, never raw.
     assert "subject=Car%20%3Cb%3E%26%20bus%3C%2Fb%3E&amp;body=R%C3%A9sum%C3%A9%20%3Ci%3E%22cit%C3%A9%22%3C%2Fi%3E%0A%0Ahttp%3A%2F%2Ftestserver%2Fprojets%2Fclasse-de-mer%2F" in content
+
+
+def test_the_english_page_writes_amounts_the_english_way(client, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, minimum_goal_cents=180_000, optimum_goal_cents=360_000, raised_cents=111_650)
+    english = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug]), HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "€1,116.50" in english and "€1,800" in english
+    assert "1\u202f116,50\u00a0€" not in english
+    french = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug]), HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert "1\u202f116,50\u00a0€" in french
