@@ -101,3 +101,10 @@ def test_review_page_shows_the_diff_after_an_edit_of_an_approved_campaign(client
     page = client.get(reverse("review_detail", args=[submitted.slug])).content.decode()
     assert "Modifications depuis la dernière validation" in page
     assert "<ins>Classe de mer, nouveau titre</ins>" in page
+
+
+def test_the_review_names_fields_as_the_teachers_form_does(client, submitted, animator):
+    client.force_login(animator)
+    page = client.get(reverse("review_detail", args=[submitted.slug])).content.decode()
+    assert "Remarque sur : présentation" in page and "Remarque sur : photos" in page
+    assert "(Markdown)" not in page and "Remarque sur : images" not in page

@@ -21,8 +21,10 @@ from .models import Decision, Review
 # Every field an animator can comment on, in the order of the edit form.
 REVIEWABLE_FIELDS: dict[str, str] = {
     **{name: Campaign._meta.get_field(name).verbose_name for name in EDITABLE_FIELDS},
+    # As the teacher's form names them, not as the model does ("description (Markdown)").
+    "description": gettext_lazy("présentation"),
     "budget_lines": gettext_lazy("budget"),
-    "images": gettext_lazy("images"),
+    "images": gettext_lazy("photos"),
 }
 
 
