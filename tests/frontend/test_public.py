@@ -210,3 +210,11 @@ def test_the_english_page_writes_amounts_the_english_way(client, cooperative):
     assert "1\u202f116,50\u00a0€" not in english
     french = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug]), HTTP_ACCEPT_LANGUAGE="fr").content.decode())
     assert "1\u202f116,50\u00a0€" in french
+
+
+def test_a_campaign_ended_early_says_when_it_ended_not_its_planned_deadline(client, cooperative):
+    ended = timezone.make_aware(datetime.datetime(2026, 12, 2, 15, 0))
+    campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.SUCCEEDED, deadline=datetime.date(2026, 12, 27), ended_at=ended)
+    content = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode())
+    assert "terminée le 2 décembre 2026" in content
+    assert "fin le 27 décembre 2026" not in content

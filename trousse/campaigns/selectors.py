@@ -198,7 +198,7 @@ def _in_model_order(model, names: set[str]) -> tuple[str, ...]:
 _PAGE_CAMPAIGN_FIELDS = _in_model_order(Campaign, {
     "id", "cooperative_id", "title", "slug", "summary", "description_html", "theme", "school_level", "pupils_count",
     "minimum_goal_cents", "optimum_goal_cents", "co_funding_cents", "co_funding_description", "deadline", "status",
-    "raised_cents", "donors_count",
+    "raised_cents", "donors_count", "ended_at",
 })  # fmt: skip
 _PAGE_COOPERATIVE_FIELDS = _in_model_order(Cooperative, {"id", "ad_id", "school_name", "city"})
 _PAGE_AD_FIELDS = _in_model_order(DepartmentalAssociation, {"id", "number"})
