@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +28,7 @@ def _require_animator(user) -> None:
 def review_queue(request):
     _require_animator(request.user)
     queue = moderation_selectors.review_queue(actor=request.user)
-    return render(request, "frontend/moderation/queue.html", {"queue": queue})
+    return render(request, "frontend/moderation/queue.html", {"queue": queue, "today": timezone.localdate()})
 
 
 def _reviewed_campaign(request, slug):

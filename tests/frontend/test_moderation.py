@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -108,3 +110,22 @@ def test_the_review_names_fields_as_the_teachers_form_does(client, submitted, an
     page = client.get(reverse("review_detail", args=[submitted.slug])).content.decode()
     assert "Remarque sur : présentation" in page and "Remarque sur : photos" in page
     assert "(Markdown)" not in page and "Remarque sur : images" not in page
+
+
+def test_the_queue_flags_a_live_campaign_held_by_its_review_and_a_passed_deadline(client, animator, cooperative, teacher):
+    from django.utils import timezone
+
+    held = factories.CampaignFactory(
+        cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), raised_cents=45_000, title="Une collecte suspendue"
+    )
+    fresh = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), title="Un projet neuf")
+    client.force_login(animator)
+    page = client.get(reverse("review_queue")).content.decode()
+    rows = {title: page[page.index(title):][:700] for title in (held.title, fresh.title)}
+    assert "collecte suspendue, 450\u00a0€ déjà donnés" in rows[held.title]
+    assert "déjà donnés" not in rows[fresh.title] and "date de fin passée" not in rows[fresh.title]
+
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    type(held).objects.filter(pk=held.pk).update(start_date=yesterday - datetime.timedelta(days=30), deadline=yesterday)
+    page = client.get(reverse("review_queue")).content.decode()
+    assert "date de fin passée" in page[page.index(held.title):][:900]
