@@ -1,7 +1,7 @@
 """Log in, log out and password reset: Django's auth views with our templates."""
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +28,16 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+class ResetForm(PasswordResetForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django's French says "Courriel"; everywhere else the site says "Adresse e-mail".
+        self.fields["email"].label = _("Adresse e-mail")
+
+
 @method_decorator(ratelimit(key="ip", rate="5/m", method="POST", block=True), name="post")
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ResetForm
     template_name = "frontend/accounts/password_reset_form.html"
     email_template_name = "frontend/accounts/password_reset_email.txt"
     subject_template_name = "frontend/accounts/password_reset_subject.txt"

@@ -48,3 +48,10 @@ def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(c
     response = client.post(reverse("password_reset"), {"email": "personne@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_the_password_reset_form_names_the_address_as_the_login_form_does(client):
+    french = client.get(reverse("password_reset"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Adresse e-mail" in french and "Courriel" not in french
+    english = client.get(reverse("password_reset"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "E-mail address" in english
