@@ -56,8 +56,6 @@ logger = logging.getLogger(__name__)
 DONATION_PRESETS_CENTS = (1_000, 2_000, 5_000, 10_000)
 # After this many failed attempts a refund waits for a person (the AD treasurer sees it).
 REFUND_MAX_ATTEMPTS = 5
-# Campaign states whose donations go back to the donors.
-REFUNDING_CAMPAIGN_STATUSES = REFUNDING_STATUSES
 
 # Stripe's PaymentIntent status -> ours. requires_action / requires_confirmation leave the donation pending.
 _INTENT_STATUS_MAP = {
@@ -431,7 +429,7 @@ def _credit_campaign(donation: Donation) -> str | None:
     from . import tasks
 
     tasks.donation_confirmation_send.delay_on_commit(donation.pk)
-    if status in REFUNDING_CAMPAIGN_STATUSES:
+    if status in REFUNDING_STATUSES:
         # A SEPA debit that cleared after its campaign failed or was cancelled goes straight back.
         tasks.campaign_refund_all.delay_on_commit(campaign_id)
     elif status == Status.LIVE and raised_cents >= optimum_goal_cents:
@@ -793,7 +791,7 @@ def campaign_refund_all(*, campaign_id: int) -> dict[str, int]:
     the idempotency key), then every pending refund of the campaign is sent.
     """
     campaign = Campaign.objects.get(pk=campaign_id)
-    if campaign.status not in REFUNDING_CAMPAIGN_STATUSES:
+    if campaign.status not in REFUNDING_STATUSES:
         logger.warning("campaign %s is %s: no refunds", campaign_id, campaign.status)
         return {"created": 0, "succeeded": 0, "failed": 0, "pending": 0}
     reason = _("Le projet « %(title)s » n'a pas été financé : votre don vous est remboursé.") % {"title": campaign.title}

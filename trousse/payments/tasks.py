@@ -88,7 +88,7 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
     the same idempotent service the job would have called, so running it while
     the job is merely late does no harm.
     """
-    from trousse.campaigns.models import Campaign, Status
+    from trousse.campaigns.models import REFUNDING_STATUSES, Campaign, Status
 
     from . import tax_receipts
     from .models import Donation, DonationStatus, Refund, RefundStatus, TaxReceipt, TaxReceiptStatus
@@ -146,12 +146,12 @@ def payments_side_effects_catch_up(*, now=None) -> dict[str, int]:
         services.refund_process(refund_id=refund_id)
         counts["refunds_resumed"] += 1
 
-    # A failed or cancelled campaign whose refunds never started (the job was lost).
+    # A failed, cancelled or rejected campaign whose refunds never started (the job was lost).
     # Donations with a refund row, even a failed one, are left to the AD treasurer.
     never_refunded = Donation.objects.filter(
         campaign_id=OuterRef("pk"), status__in=(DonationStatus.SUCCEEDED, DonationStatus.PARTIALLY_REFUNDED)
     ).exclude(Exists(Refund.objects.filter(donation_id=OuterRef("pk"))))
-    refunding = Campaign.objects.filter(status__in=services.REFUNDING_CAMPAIGN_STATUSES, ended_at__lte=settled).filter(Exists(never_refunded))
+    refunding = Campaign.objects.filter(status__in=REFUNDING_STATUSES, ended_at__lte=settled).filter(Exists(never_refunded))
     for campaign_id in refunding.values_list("pk", flat=True)[:SWEEP_BATCH]:
         services.campaign_refund_all(campaign_id=campaign_id)
         counts["campaigns_refunded"] += 1
