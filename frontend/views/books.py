@@ -64,7 +64,7 @@ class RefundToAdForm(forms.Form):
 
 
 class ExpenseReviewForm(forms.Form):
-    """The reviewer's decision; approving an expense without its receipt takes a ticked box."""
+    """The reviewer's decision; approving an expense without its receipt takes a ticked box (services.expense_approve checks it)."""
 
     comment = forms.CharField(
         label=gettext_lazy("Commentaire (obligatoire pour refuser ou demander un complément)"),
@@ -79,15 +79,6 @@ class ExpenseReviewForm(forms.Form):
         # Read when the decision is posted: a receipt attached meanwhile makes the box unnecessary.
         if expense.receipt:
             del self.fields["without_receipt"]
-
-    def clean(self):
-        data = super().clean()
-        if self.data.get("action") == "approve" and "without_receipt" in self.fields and not data.get("without_receipt"):
-            self.add_error(
-                "without_receipt",
-                _("Cette dépense n'a pas de justificatif : cochez « Approuver sans justificatif » pour l'approuver quand même, ou demandez un complément."),
-            )
-        return data
 
 
 class BatchExecuteForm(forms.Form):
@@ -298,8 +289,10 @@ def _expense_review(request, expense, action: str, form: ExpenseReviewForm) -> s
     """One reviewer's decision, through the services; returns what to tell them."""
     comment = form.cleaned_data["comment"]
     if action == "approve":
-        services.expense_approve(actor=request.user, expense=expense, comment=comment)
-        if "without_receipt" in form.fields:
+        expense = services.expense_approve(
+            actor=request.user, expense=expense, comment=comment, without_receipt_confirmed=form.cleaned_data.get("without_receipt", False)
+        )
+        if not expense.receipt:
             return _("Dépense approuvée sans justificatif.")
         return _("Dépense approuvée.")
     if action == "reject":
@@ -339,7 +332,13 @@ def expense_detail(request, expense_id):
             if action in REVIEW_DECISIONS:
                 review_form = ExpenseReviewForm(request.POST, expense=expense)
                 if review_form.is_valid():
-                    done = _expense_review(request, expense, action, review_form)
+                    try:
+                        done = _expense_review(request, expense, action, review_form)
+                    except ApplicationError as error:
+                        if "without_receipt" not in error.field_errors or "without_receipt" not in review_form.fields:
+                            raise
+                        # The service's refusal goes next to the box the reviewer has to tick.
+                        review_form.add_error("without_receipt", error.field_errors["without_receipt"])
             elif action == "reconcile":
                 reconcile_form = ReconcileForm(request.POST)
                 if not reconcile_form.is_valid():

@@ -142,6 +142,9 @@ def test_approving_without_a_receipt_needs_the_ticked_box(client, mandataire, tr
     assert escape("Dépense approuvée sans justificatif.") in _page(done)
     expense.refresh_from_db()
     assert expense.status == ExpenseStatus.APPROVED and expense.review_comment == "Vu avec l'école"
+    # The history keeps it: approved although the receipt was missing.
+    assert escape("approuvée – sans justificatif (Vu avec l'école)") in _page(done)
+    assert ExpenseTransition.objects.get(expense=expense, to_status=ExpenseStatus.APPROVED).without_receipt
 
 
 def test_an_expense_with_its_receipt_is_approved_without_the_box(client, mandataire, treasurer, funded_campaign):
@@ -153,6 +156,7 @@ def test_an_expense_with_its_receipt_is_approved_without_the_box(client, mandata
     assert escape("Dépense approuvée.") in _page(done) and "sans justificatif" not in _page(done)
     expense.refresh_from_db()
     assert expense.status == ExpenseStatus.APPROVED
+    assert not ExpenseTransition.objects.get(expense=expense, to_status=ExpenseStatus.APPROVED).without_receipt
 
 
 @pytest.mark.parametrize(

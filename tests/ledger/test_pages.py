@@ -133,7 +133,7 @@ def test_books_csv_export_for_french_accounting_software(client, mandataire, fun
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "Date;Libellé;Compte;Débit;Crédit;Projet;Référence justificatif"
+    assert lines[0] == "Date;Libellé;Compte;Débit;Crédit;Projet;Référence justificatif;Code compte"
     expense_lines = [line for line in lines if expense.receipt_reference in line]
     assert len(expense_lines) == 2  # the cooperative's credit and the suppliers' debit
     assert any(";123,45;" in line for line in expense_lines)

@@ -91,7 +91,7 @@ class DisbursementBatchAdmin(ReadOnlyAdmin):
 
 class ExpenseTransitionInline(admin.TabularInline):
     model = ExpenseTransition
-    fields = ["created_at", "actor", "from_status", "to_status", "comment"]
+    fields = ["created_at", "actor", "from_status", "to_status", "without_receipt", "comment"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -242,13 +242,24 @@ class ExpenseSubmitApi(APIView):
 class ExpenseApproveApi(APIView):
     class InputSerializer(serializers.Serializer):
         comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        without_receipt = serializers.BooleanField(
+            default=False,
+            help_text=(
+                "Confirme l'approbation d'une dépense sans justificatif (la case « Approuver sans justificatif » de la page). "
+                "Sans elle, une dépense sans justificatif est refusée (400, erreur sur « without_receipt ») ; "
+                "inutile pour une dépense qui a son justificatif."
+            ),
+        )
 
     @extend_schema(request=InputSerializer, responses=ExpenseOutputSerializer)
     def post(self, request, expense_id):
         expense = _expense(request, expense_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        expense = services.expense_approve(actor=request.user, expense=expense, comment=serializer.validated_data["comment"])
+        data = serializer.validated_data
+        expense = services.expense_approve(
+            actor=request.user, expense=expense, comment=data["comment"], without_receipt_confirmed=data["without_receipt"]
+        )
         return Response(ExpenseOutputSerializer(expense).data)
 
 

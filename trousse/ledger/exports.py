@@ -38,14 +38,18 @@ def books_csv(entries: Iterable[LedgerEntry]) -> bytes:
     """One line per ledger entry: an amount the account receives is a debit, what it gives a credit.
 
     Semicolon-separated, UTF-8 with BOM (Excel and most French accounting software
-    read it as UTF-8 then), dates as dd/mm/yyyy.
+    read it as UTF-8 then), dates as dd/mm/yyyy. "Compte" is the account's name for
+    a person; "Code compte", last, its stable code, which an import maps to the
+    cooperative's chart of accounts (a renamed project keeps its code).
+    Entries come with their account's owner (selectors.cooperative_books_entries):
+    the labels cost no query per line.
     """
     entries = list(entries)
     expense_ids = {int(match.group(1)) for entry in entries if (match := EXPENSE_REFERENCE.match(entry.transaction.reference))}
     receipt_refs = {expense.pk: expense.receipt_reference for expense in Expense.objects.filter(pk__in=expense_ids).exclude(receipt="")}
     buffer = io.StringIO()
     writer = _writer(buffer)
-    writer.writerow([_("Date"), _("Libellé"), _("Compte"), _("Débit"), _("Crédit"), _("Projet"), _("Référence justificatif")])
+    writer.writerow([_("Date"), _("Libellé"), _("Compte"), _("Débit"), _("Crédit"), _("Projet"), _("Référence justificatif"), _("Code compte")])
     for entry in entries:
         ledger_tx = entry.transaction
         match = EXPENSE_REFERENCE.match(ledger_tx.reference)
@@ -54,11 +58,12 @@ def books_csv(entries: Iterable[LedgerEntry]) -> bytes:
             [
                 timezone.localtime(ledger_tx.created_at).strftime("%d/%m/%Y"),
                 _cell(ledger_tx.memo or ledger_tx.get_kind_display()),
-                _cell(entry.account.code),
+                _cell(entry.account.label),
                 french_decimal(amount) if amount > 0 else "",
                 french_decimal(-amount) if amount < 0 else "",
                 _cell(ledger_tx.campaign.title if ledger_tx.campaign else ""),
                 receipt_refs.get(int(match.group(1)), "") if match else "",
+                _cell(entry.account.code),
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

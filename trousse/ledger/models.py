@@ -6,6 +6,7 @@ gives (negative). A campaign fund's balance is the money held for that campaign.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from trousse.accounts.models import Cooperative, DepartmentalAssociation
@@ -40,6 +41,29 @@ class LedgerAccount(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def label(self) -> str:
+        """The account's name for a person (the books export's "Compte"); `code` stays the stable key for imports.
+
+        Reads the owner's title or name: select_related("campaign", "cooperative", "ad") where many are shown.
+        """
+        if self.kind == AccountKind.CAMPAIGN_FUND and self.campaign is not None:
+            return gettext("Fonds du projet « %(title)s »") % {"title": self.campaign.title}
+        if self.kind == AccountKind.COOPERATIVE and self.cooperative is not None:
+            return gettext("Coopérative %(school)s (%(city)s)") % {"school": self.cooperative.school_name, "city": self.cooperative.city}
+        if self.kind == AccountKind.AD and self.ad is not None:
+            return gettext("Association départementale %(name)s (%(number)s)") % {"name": self.ad.name, "number": self.ad.number}
+        labels = {
+            AccountKind.STRIPE_CLEARING: gettext("Stripe – fonds en transit"),
+            AccountKind.FEES: gettext("Frais de paiement"),
+            AccountKind.DISPUTES: gettext("Paiements contestés – fonds gelés"),
+            AccountKind.SUPPLIERS: gettext("Fournisseurs"),
+        }
+        if self.kind in labels:
+            return labels[self.kind]
+        # An owned kind without its owner is never posted to; its kind's name still reads better than a key.
+        return str(AccountKind(self.kind).label) if self.kind in AccountKind.values else self.code
 
 
 class TransactionKind(models.TextChoices):
@@ -272,6 +296,8 @@ class ExpenseTransition(models.Model):
     from_status = models.CharField(max_length=20, choices=ExpenseStatus.choices)
     to_status = models.CharField(max_length=20, choices=ExpenseStatus.choices)
     comment = models.CharField(max_length=500, blank=True)
+    # An approval the reviewer confirmed although the receipt was missing: the audit says so, whatever the comment.
+    without_receipt = models.BooleanField(_("sans justificatif"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

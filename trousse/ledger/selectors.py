@@ -426,7 +426,8 @@ def cooperative_books_entries(*, cooperative: Cooperative, start: datetime.date,
     ).values("transaction_id")
     return (
         LedgerEntry.objects.filter(transaction_id__in=transaction_ids)
-        .select_related("transaction__campaign", "account")
+        # The account's owner too: the export names each account (LedgerAccount.label) without a query per line.
+        .select_related("transaction__campaign", "account__campaign", "account__cooperative", "account__ad")
         .order_by("transaction__created_at", "transaction_id", "id")
     )
 

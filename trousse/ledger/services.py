@@ -537,8 +537,10 @@ def _require_bookkeeper(actor, campaign: Campaign) -> None:
         raise PermissionDenied(_("Seul·e le·la mandataire de la coopérative tient ses comptes."))
 
 
-def _record_expense_transition(expense: Expense, *, actor, to_status: str, comment: str = "") -> None:
-    ExpenseTransition.objects.create(expense=expense, actor=actor, from_status=expense.status, to_status=to_status, comment=comment[:500])
+def _record_expense_transition(expense: Expense, *, actor, to_status: str, comment: str = "", without_receipt: bool = False) -> None:
+    ExpenseTransition.objects.create(
+        expense=expense, actor=actor, from_status=expense.status, to_status=to_status, comment=comment[:500], without_receipt=without_receipt
+    )
     expense.status = to_status
 
 
@@ -726,7 +728,8 @@ def expense_submit(*, actor, expense: Expense) -> Expense:
     return expense
 
 
-def _review(*, actor, expense: Expense, to_status: str, comment: str) -> Expense:
+def _lock_for_review(*, actor, expense: Expense) -> Expense:
+    """The expense, locked, once the actor may decide on it and there is something to decide."""
     expense = _lock_expense(expense)
     if not selectors.can_view_books(actor, expense.campaign):
         raise Http404(_("Projet introuvable."))
@@ -736,7 +739,11 @@ def _review(*, actor, expense: Expense, to_status: str, comment: str) -> Expense
         raise PermissionDenied(_("Seul·e le·la trésorier·e de l'AD ou un·e autre mandataire de la coopérative approuve les dépenses."))
     if expense.status != ExpenseStatus.SUBMITTED:
         raise ConflictError(_("Cette dépense est à l'état « %(status)s » : il n'y a rien à décider.") % {"status": expense.get_status_display()})
-    _record_expense_transition(expense, actor=actor, to_status=to_status, comment=comment)
+    return expense
+
+
+def _decide(*, actor, expense: Expense, to_status: str, comment: str, without_receipt: bool = False) -> Expense:
+    _record_expense_transition(expense, actor=actor, to_status=to_status, comment=comment, without_receipt=without_receipt)
     expense.review_comment = comment[:500]
     if to_status == ExpenseStatus.APPROVED:
         expense.approved_by = actor
@@ -745,9 +752,23 @@ def _review(*, actor, expense: Expense, to_status: str, comment: str) -> Expense
     return expense
 
 
+def _review(*, actor, expense: Expense, to_status: str, comment: str) -> Expense:
+    expense = _lock_for_review(actor=actor, expense=expense)
+    return _decide(actor=actor, expense=expense, to_status=to_status, comment=comment)
+
+
 @transaction.atomic
-def expense_approve(*, actor, expense: Expense, comment: str = "") -> Expense:
-    return _review(actor=actor, expense=expense, to_status=ExpenseStatus.APPROVED, comment=comment)
+def expense_approve(*, actor, expense: Expense, comment: str = "", without_receipt_confirmed: bool = False) -> Expense:
+    """Approves a submitted expense; one without its receipt only when the reviewer confirms it (page and API alike).
+
+    The receipt is read under the row lock: one attached meanwhile makes the confirmation unnecessary.
+    """
+    expense = _lock_for_review(actor=actor, expense=expense)
+    without_receipt = not expense.receipt
+    if without_receipt and not without_receipt_confirmed:
+        message = _("Cette dépense n'a pas de justificatif : cochez « Approuver sans justificatif » pour l'approuver quand même, ou demandez un complément.")
+        raise ApplicationError(message, field_errors={"without_receipt": message})
+    return _decide(actor=actor, expense=expense, to_status=ExpenseStatus.APPROVED, comment=comment, without_receipt=without_receipt)
 
 
 @transaction.atomic
