@@ -150,21 +150,9 @@ class CampaignForm(forms.Form):
         }
 
     @staticmethod
-    def initial_from(campaign) -> dict:
-        return {
-            "title": campaign.title,
-            "summary": campaign.summary,
-            "description": campaign.description,
-            "theme": campaign.theme,
-            "school_level": campaign.school_level,
-            "pupils_count": campaign.pupils_count,
-            "minimum_goal": campaign.minimum_goal_cents,
-            "optimum_goal": campaign.optimum_goal_cents,
-            "co_funding": campaign.co_funding_cents,
-            "co_funding_description": campaign.co_funding_description,
-            "start_date": campaign.start_date,
-            "deadline": campaign.deadline,
-        }
+    def initial_from(values: dict) -> dict:
+        """The form's initial data from the campaign's fields as services name them (campaign_edit_values)."""
+        return {SERVICE_TO_FORM_FIELD.get(name, name): value for name, value in values.items()}
 
 
 class BudgetLineForm(forms.Form):
@@ -200,8 +188,8 @@ class BaseBudgetLineFormSet(forms.BaseFormSet):
 BudgetLineFormSet = formset_factory(BudgetLineForm, formset=BaseBudgetLineFormSet, extra=2, can_delete=True, max_num=50, validate_max=True)
 
 
-def budget_initial(campaign) -> list[dict]:
-    return [{"label": line.label, "category": line.category, "amount": line.amount_cents} for line in campaign.budget_lines.all()]
+def budget_initial(lines: list[dict]) -> list[dict]:
+    return [{"label": line["label"], "category": line["category"], "amount": line["amount_cents"]} for line in lines]
 
 
 def _picture_help_text() -> str:
@@ -234,11 +222,16 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Raison de l'annulation"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ApproveForm(forms.Form):
+class RevisionVersionForm(forms.Form):
+    # The version of the live campaign's change the animator read: a newer one is refused, not applied unseen.
+    revision_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ApproveForm(RevisionVersionForm):
     comment = forms.CharField(label=_("Commentaire (facultatif)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RequestChangesForm(forms.Form):
+class RequestChangesForm(RevisionVersionForm):
     message = forms.CharField(label=_("Message à l'enseignant·e"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
@@ -262,5 +255,5 @@ class RequestChangesForm(forms.Form):
         return {name: data[f"field_{name}"].strip() for name in REVIEWABLE_FIELDS if (data.get(f"field_{name}") or "").strip()}
 
 
-class RejectForm(forms.Form):
+class RejectForm(RevisionVersionForm):
     reason = forms.CharField(label=_("Raison du refus"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -12,6 +12,7 @@ from frontend.forms import ApproveForm, RejectForm, RequestChangesForm
 from frontend.views.utils import forbid_if_refused, show_application_error
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
+from trousse.campaigns.models import REVISED_STATUSES
 from trousse.exceptions import ApplicationError
 from trousse.moderation import selectors as moderation_selectors
 from trousse.moderation import services as moderation_services
@@ -39,16 +40,32 @@ def _reviewed_campaign(request, slug):
 
 
 def _render_review(request, campaign, *, approve_form=None, changes_form=None, reject_form=None, status=200):
+    # An approved or live campaign is reviewed through its pending change; the page shows the public version beside it.
+    revision = campaign_selectors.campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
+    # Each decision names the version shown here: one the teacher changes meanwhile is refused, never applied unseen.
+    initial = {"revision_version": revision.version} if revision else {}
+    for form in (approve_form, changes_form, reject_form):
+        if revision and form is not None and form.is_bound:
+            # A form sent back with an error offers the decision on the version the page now shows.
+            form.data = form.data.copy()
+            form.data["revision_version"] = str(revision.version)
     context = {
         "campaign": campaign,
-        "can_decide": campaign_selectors.can_review_campaign(request.user, campaign),
-        "diff": moderation_selectors.campaign_diff(campaign=campaign),
+        "revision": revision,
+        "can_decide": campaign_selectors.can_review_campaign(request.user, campaign, revision_state=revision.state if revision else None),
+        "diff": moderation_selectors.campaign_diff(campaign=campaign, revision=revision),
         "audit_trail": moderation_selectors.campaign_audit_trail(actor=request.user, campaign=campaign),
-        "approve_form": approve_form or ApproveForm(),
-        "changes_form": changes_form or RequestChangesForm(),
-        "reject_form": reject_form or RejectForm(),
+        "approve_form": approve_form or ApproveForm(initial=initial),
+        "changes_form": changes_form or RequestChangesForm(initial=initial),
+        "reject_form": reject_form or RejectForm(initial=initial),
     }
     return render(request, "frontend/moderation/review.html", context, status=status)
+
+
+def _refused(error: ApplicationError) -> int:
+    """The page's status for a refused decision: 409 when the campaign or its change moved meanwhile."""
+    forbid_if_refused(error)
+    return error.status_code if error.status_code == 409 else 400
 
 
 @login_required
@@ -62,16 +79,22 @@ def review_detail(request, slug):
 def review_approve(request, slug):
     campaign = _reviewed_campaign(request, slug)
     form = ApproveForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
-            campaign = moderation_services.review_approve(actor=request.user, campaign=campaign, comment=form.cleaned_data["comment"])
+            review = moderation_services.review_approve(
+                actor=request.user, campaign=campaign, comment=form.cleaned_data["comment"], revision_version=form.cleaned_data["revision_version"]
+            )
         except ApplicationError as error:
-            forbid_if_refused(error)
+            status = _refused(error)
             show_application_error(error, form)
         else:
-            messages.success(request, _("Projet validé. L'enseignant·e est prévenu·e."))
+            if review.revision_id:
+                messages.success(request, _("Modification validée : elle est publiée sur la page du projet. L'enseignant·e est prévenu·e."))
+            else:
+                messages.success(request, _("Projet validé. L'enseignant·e est prévenu·e."))
             return redirect("review_queue")
-    return _render_review(request, campaign, approve_form=form, status=400)
+    return _render_review(request, campaign, approve_form=form, status=status)
 
 
 @login_required
@@ -79,18 +102,23 @@ def review_approve(request, slug):
 def review_request_changes(request, slug):
     campaign = _reviewed_campaign(request, slug)
     form = RequestChangesForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             moderation_services.review_request_changes(
-                actor=request.user, campaign=campaign, field_comments=form.field_comments(), message=form.cleaned_data["message"]
+                actor=request.user,
+                campaign=campaign,
+                field_comments=form.field_comments(),
+                message=form.cleaned_data["message"],
+                revision_version=form.cleaned_data["revision_version"],
             )
         except ApplicationError as error:
-            forbid_if_refused(error)
+            status = _refused(error)
             show_application_error(error, form, field_map={name: f"field_{name}" for name in form.field_comments()})
         else:
             messages.success(request, _("Demande de modifications envoyée à l'enseignant·e."))
             return redirect("review_queue")
-    return _render_review(request, campaign, changes_form=form, status=400)
+    return _render_review(request, campaign, changes_form=form, status=status)
 
 
 @login_required
@@ -98,13 +126,19 @@ def review_request_changes(request, slug):
 def review_reject(request, slug):
     campaign = _reviewed_campaign(request, slug)
     form = RejectForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
-            moderation_services.review_reject(actor=request.user, campaign=campaign, reason=form.cleaned_data["reason"])
+            review = moderation_services.review_reject(
+                actor=request.user, campaign=campaign, reason=form.cleaned_data["reason"], revision_version=form.cleaned_data["revision_version"]
+            )
         except ApplicationError as error:
-            forbid_if_refused(error)
+            status = _refused(error)
             show_application_error(error, form)
         else:
-            messages.success(request, _("Projet refusé. L'enseignant·e est prévenu·e."))
+            if review.revision_id:
+                messages.success(request, _("Modification refusée : la page du projet reste telle qu'elle était validée. L'enseignant·e est prévenu·e."))
+            else:
+                messages.success(request, _("Projet refusé. L'enseignant·e est prévenu·e."))
             return redirect("review_queue")
-    return _render_review(request, campaign, reject_form=form, status=400)
+    return _render_review(request, campaign, reject_form=form, status=status)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from trousse.accounts.models import Cooperative
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns import services as campaign_services
-from trousse.campaigns.models import EDITABLE_STATUSES, CampaignTransition, Status
+from trousse.campaigns.models import EDITABLE_STATUSES, OPEN_REVISION_STATES, REVISED_STATUSES, CampaignRevision, CampaignTransition, Status
 from trousse.exceptions import ApplicationError
 from trousse.ledger.selectors import BOOKS_STATUSES, can_view_books
 from trousse.moderation import selectors as moderation_selectors
@@ -49,14 +49,18 @@ def dashboard(request):
     scope = actor_scope(request.user)
     # A draft the animator sent back with remarks is not a fresh draft: the teacher has something to fix.
     sent_back = CampaignTransition.objects.filter(campaign_id=OuterRef("pk"), from_status=Status.SUBMITTED, to_status=Status.DRAFT)
-    campaigns = campaign_selectors.campaign_list_for_actor(actor=request.user).annotate(sent_back=Exists(sent_back))
+    # An approved or live campaign with a change waiting (or sent back): the row says so.
+    open_revision = CampaignRevision.objects.filter(campaign_id=OuterRef("pk"), state__in=OPEN_REVISION_STATES)
+    campaigns = campaign_selectors.campaign_list_for_actor(actor=request.user).annotate(
+        sent_back=Exists(sent_back), revision_state=Subquery(open_revision.values("state")[:1])
+    )
     paginator = Paginator(campaigns, DASHBOARD_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = [
         {
             "campaign": campaign,
             "can_edit": campaign_selectors.can_edit_campaign(request.user, campaign),
-            "can_review": campaign_selectors.can_review_campaign(request.user, campaign),
+            "can_review": campaign_selectors.can_review_campaign(request.user, campaign, revision_state=campaign.revision_state),
             "can_view_books": _shows_books(request.user, campaign),
         }
         for campaign in page.object_list
@@ -109,9 +113,12 @@ def campaign_edit(request, slug):
     campaign = campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
     if not campaign_selectors.can_edit_campaign(request.user, campaign):
         raise PermissionDenied(_("Vous ne pouvez pas modifier ce projet."))
+    revision = _open_revision(campaign)
+    # The teacher goes on from their pending proposal, not from the public version.
+    values, lines = campaign_selectors.campaign_edit_values(campaign=campaign, revision=revision)
     data = request.POST if request.method == "POST" else None
-    form = CampaignForm(data, initial=CampaignForm.initial_from(campaign))
-    formset = BudgetLineFormSet(data, initial=budget_initial(campaign), prefix="budget")
+    form = CampaignForm(data, initial=CampaignForm.initial_from(values))
+    formset = BudgetLineFormSet(data, initial=budget_initial(lines), prefix="budget")
     if data is not None:
         form_valid, formset_valid = form.is_valid(), formset.is_valid()
         if form_valid and formset_valid:
@@ -128,6 +135,11 @@ def campaign_edit(request, slug):
             else:
                 if campaign.status == Status.SUBMITTED:
                     messages.success(request, _("Modifications enregistrées. Le projet est en relecture par l'animateur·rice de votre AD."))
+                elif _open_revision(campaign) is not None:
+                    messages.success(
+                        request,
+                        _("Modifications envoyées en relecture à l'animateur·rice de votre AD. D'ici sa décision, la page publique garde la version validée."),
+                    )
                 else:
                     messages.success(request, _("Modifications enregistrées."))
                 return redirect("campaign_manage", slug=campaign.slug)
@@ -140,9 +152,15 @@ def campaign_edit(request, slug):
         "formset": formset,
         "campaign": campaign,
         "review_comments": comments,
-        "goes_back_to_review": campaign.status in (Status.APPROVED, Status.LIVE),
+        "goes_back_to_review": campaign.status in REVISED_STATUSES,
+        "revision": revision,
     }
     return render(request, "frontend/teacher/campaign_form.html", context, status=status)
+
+
+def _open_revision(campaign):
+    """The pending change of an approved or live campaign (none before approval)."""
+    return campaign_selectors.campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
 
 
 def _render_manage(request, campaign, *, image_form=None, news_form=None, cancel_form=None, status=200):
@@ -150,13 +168,16 @@ def _render_manage(request, campaign, *, image_form=None, news_form=None, cancel
     can_edit = campaign_selectors.can_edit_campaign(user, campaign)
     can_post_news = campaign_selectors.can_post_news(user, campaign)
     can_cancel = campaign_selectors.can_cancel_campaign(user, campaign)
+    revision = _open_revision(campaign)
     context = {
         "campaign": campaign,
+        "revision": revision,
+        "revision_changes": moderation_selectors.campaign_diff(campaign=campaign, revision=revision) if revision else [],
         "can_edit": can_edit,
         "can_submit": campaign_selectors.can_submit_campaign(user, campaign),
         "can_post_news": can_post_news,
         "can_cancel": can_cancel,
-        "can_review": campaign_selectors.can_review_campaign(user, campaign),
+        "can_review": campaign_selectors.can_review_campaign(user, campaign, revision_state=revision.state if revision else None),
         "can_view_books": _shows_books(user, campaign),
         "can_set_picture_retention": can_set_picture_retention(user, campaign),
         "image_form": image_form or (ImageForm() if can_edit else None),
@@ -166,7 +187,7 @@ def _render_manage(request, campaign, *, image_form=None, news_form=None, cancel
         "audit_trail": moderation_selectors.campaign_audit_trail(actor=user, campaign=campaign)
         if campaign_selectors.can_see_audit_trail(user, campaign)
         else [],
-        "edit_goes_back_to_review": campaign.status in (Status.APPROVED, Status.LIVE),
+        "edit_goes_back_to_review": campaign.status in REVISED_STATUSES,
         "is_editable_status": campaign.status in EDITABLE_STATUSES,
     }
     return render(request, "frontend/teacher/campaign_manage.html", context, status=status)

@@ -153,3 +153,58 @@ def test_unknown_field_in_request_changes_is_a_400(animator, cooperative, teache
     campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED)
     response = client_for(animator).post(f"/api/v1/campaigns/{campaign.slug}/review/request-changes/", {"field_comments": {"iban": "x"}}, format="json")
     assert response.status_code == 400
+
+
+# --- A live campaign's change waits for review; the campaign stays public ---
+
+
+def test_a_live_campaign_edited_through_the_api_stays_public_until_its_change_is_approved(animator, teacher, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    public_summary = campaign.summary
+    teacher_client, animator_client = client_for(teacher), client_for(animator)
+    response = teacher_client.patch(f"/api/v1/campaigns/{campaign.slug}/update/", {"summary": "Un résumé corrigé."}, format="json")
+    # Accepted, not done: the answer is the pending change.
+    assert response.status_code == 202, response.data
+    assert (response.data["state"], response.data["version"], response.data["summary"]) == ("pending", 1, "Un résumé corrigé.")
+    assert client_for(None).get(f"/api/v1/campaigns/{campaign.slug}/").data["summary"] == public_summary
+
+    (queued,) = animator_client.get("/api/v1/reviews/").data["results"]
+    assert (queued["slug"], queued["is_revision"], queued["revision_version"]) == (campaign.slug, True, 1)
+    revision = animator_client.get(f"/api/v1/campaigns/{campaign.slug}/review/revision/").data
+    assert revision["version"] == 1
+    assert [(change["field"], change["before"], change["after"]) for change in revision["changes"]] == [("summary", public_summary, "Un résumé corrigé.")]
+    assert animator_client.get(f"/api/v1/campaigns/{campaign.slug}/review/diff/").data == revision["changes"]
+
+    approve = f"/api/v1/campaigns/{campaign.slug}/review/approve/"
+    response = animator_client.post(approve, {}, format="json")
+    assert response.status_code == 400 and "revision_version" in response.data["fields"]
+    teacher_client.patch(f"/api/v1/campaigns/{campaign.slug}/update/", {"title": "Classe de mer, version 2"}, format="json")
+    response = animator_client.post(approve, {"revision_version": 1}, format="json")
+    assert response.status_code == 409 and "relisez-la" in response.data["detail"]
+    response = animator_client.post(approve, {"revision_version": 2, "comment": "Merci"}, format="json")
+    assert response.status_code == 200, response.data
+    assert (response.data["decision"], response.data["campaign_status"], response.data["revision_version"]) == ("approved", "live", 2)
+    detail = client_for(None).get(f"/api/v1/campaigns/{campaign.slug}/").data
+    assert (detail["summary"], detail["title"], detail["status"]) == ("Un résumé corrigé.", "Classe de mer, version 2", "live")
+    assert animator_client.get(f"/api/v1/campaigns/{campaign.slug}/review/revision/").status_code == 404
+    trail = teacher_client.get(f"/api/v1/campaigns/{campaign.slug}/audit/").data
+    assert [(entry["kind"], entry["label"], entry["comment"]) for entry in trail[-2:]] == [
+        ("revision", "Modification proposée", ""),
+        ("revision", "Modification validée et publiée", "Merci"),
+    ]
+
+
+def test_a_picture_added_to_a_live_campaign_is_not_public_until_approved(animator, teacher, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    response = client_for(teacher).post(
+        f"/api/v1/campaigns/{campaign.slug}/images/", {"upload": jpeg_upload(), "alt_text": "Le phare", "consent_confirmed": "true"}, format="multipart"
+    )
+    assert response.status_code == 201 and response.data["published"] is False
+    assert client_for(None).get(f"/api/v1/campaigns/{campaign.slug}/").data["images"] == []
+    assert client_for(None).get("/api/v1/campaigns/").data["results"][0]["cover"] is None
+    revision = client_for(teacher).get(f"/api/v1/campaigns/{campaign.slug}/review/revision/").data
+    assert [image["alt_text"] for image in revision["pending_images"]] == ["Le phare"]
+    assert [change["field"] for change in revision["changes"]] == ["images"]
+    response = client_for(animator).post(f"/api/v1/campaigns/{campaign.slug}/review/reject/", {"reason": "Visages d'élèves", "revision_version": 1}, format="json")
+    assert response.status_code == 200 and response.data["campaign_status"] == "live"
+    assert client_for(teacher).get(f"/api/v1/campaigns/{campaign.slug}/").data["images"] == []

@@ -50,7 +50,8 @@ CASES = {
     "detail of a draft": (Status.DRAFT, "get", "campaigns/{slug}/", None, PRIVATE_READ),
     "detail of a live campaign": (Status.LIVE, "get", "campaigns/{slug}/", None, [200] * 8),
     "update a draft": (Status.DRAFT, "patch", "campaigns/{slug}/update/", lambda w: {"summary": "Nouveau résumé"}, TEACHER_WRITE),
-    "update a live campaign": (Status.LIVE, "patch", "campaigns/{slug}/update/", lambda w: {"summary": "Nouveau résumé"}, [403, 200, 403, 403, 403, 403, 403, 200]),
+    # 202: the change waits for the animator, the live campaign stays as approved.
+    "update a live campaign": (Status.LIVE, "patch", "campaigns/{slug}/update/", lambda w: {"summary": "Nouveau résumé"}, [403, 202, 403, 403, 403, 403, 403, 202]),
     "submit": (Status.DRAFT, "post", "campaigns/{slug}/submit/", None, TEACHER_WRITE),
     "cancel": (Status.DRAFT, "post", "campaigns/{slug}/cancel/", lambda w: {"reason": "La sortie est annulée."}, TEACHER_WRITE),
     "add a picture": (

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from tests import factories
 from trousse.campaigns import services
-from trousse.campaigns.models import BudgetLine, Campaign, CampaignImage, CampaignTransition, Status
+from trousse.campaigns.models import BudgetLine, Campaign, CampaignImage, CampaignRevision, CampaignTransition, RevisionState, Status
 from trousse.campaigns.services import BudgetLineData, campaign_create, campaign_goal_exception_set, campaign_image_add, campaign_image_remove, campaign_news_post, campaign_update
 from trousse.exceptions import ApplicationError, ConflictError
 
@@ -126,20 +126,37 @@ def test_invalid_update_writes_nothing(teacher, campaign):
 
 
 @pytest.mark.parametrize("status", [Status.APPROVED, Status.LIVE])
-def test_editing_an_approved_or_live_campaign_sends_it_back_to_review(teacher, cooperative, status, django_capture_on_commit_callbacks):
+def test_editing_an_approved_or_live_campaign_proposes_a_revision_and_changes_nothing_public(teacher, cooperative, status, django_capture_on_commit_callbacks):
     campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=status, approved_snapshot={"title": "x"})
+    summary = campaign.summary
     with django_capture_on_commit_callbacks(execute=True):
-        campaign = campaign_update(actor=teacher, campaign=campaign, summary="Un autre résumé")
-    assert campaign.status == Status.SUBMITTED
-    transition = CampaignTransition.objects.get(campaign=campaign)
-    assert (transition.from_status, transition.to_status, transition.actor) == (status, Status.SUBMITTED, teacher)
-    assert "résumé" in transition.comment
+        campaign = campaign_update(
+            actor=teacher, campaign=campaign, summary="Un autre résumé", budget_lines=[BudgetLineData("Car", "transport", 90_000), BudgetLineData("Gîte", "accommodation", 90_000)]
+        )
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.summary) == (status, summary)
+    assert list(BudgetLine.objects.filter(campaign=campaign).values_list("label", flat=True)) != ["Car", "Gîte"]
+    assert not CampaignTransition.objects.filter(campaign=campaign).exists()
+    revision = CampaignRevision.objects.get(campaign=campaign)
+    assert (revision.state, revision.author, revision.values["summary"]) == (RevisionState.PENDING, teacher, "Un autre résumé")
+    assert [line["label"] for line in revision.budget_lines] == ["Car", "Gîte"]
 
 
-def test_saving_without_a_change_does_not_send_back_to_review(teacher, cooperative):
+def test_at_most_one_open_revision_per_campaign(teacher, cooperative):
+    from django.db import IntegrityError, transaction
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    campaign_update(actor=teacher, campaign=campaign, summary="Un autre résumé")
+    first = CampaignRevision.objects.get(campaign=campaign)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CampaignRevision.objects.create(campaign=campaign, author=teacher, values=first.values, budget_lines=[], submitted_at=first.submitted_at)
+
+
+def test_saving_without_a_change_makes_no_revision(teacher, cooperative):
     campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
     campaign = campaign_update(actor=teacher, campaign=campaign, title=campaign.title)
     assert campaign.status == Status.LIVE
+    assert not CampaignRevision.objects.exists()
 
 
 @pytest.mark.parametrize("status", [Status.SUCCEEDED, Status.REJECTED, Status.CANCELLED])
@@ -167,10 +184,19 @@ def test_picture_needs_consent_and_a_description(teacher, campaign):
     assert not CampaignImage.objects.exists()
 
 
-def test_picture_on_a_live_campaign_sends_it_back_to_review(teacher, cooperative):
+def test_picture_on_a_live_campaign_waits_for_review_unpublished(teacher, cooperative):
+    from trousse.campaigns.selectors import campaign_list_public, campaign_page_public
+
     campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
-    campaign_image_add(actor=teacher, campaign=campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
-    assert campaign.status == Status.SUBMITTED
+    image = campaign_image_add(actor=teacher, campaign=campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    assert campaign.status == Status.LIVE and not image.published
+    assert CampaignRevision.objects.get(campaign=campaign).state == RevisionState.PENDING
+    # Neither the page nor the list's cover shows it before the animator approves.
+    assert campaign_page_public(campaign_id=campaign.pk).pictures == []
+    assert campaign_list_public().get(pk=campaign.pk).cover_images == []
+    CampaignImage.objects.filter(pk=image.pk).update(published=True)
+    assert [picture.alt_text for picture in campaign_page_public(campaign_id=campaign.pk).pictures] == ["Le phare"]
+    assert campaign_list_public().get(pk=campaign.pk).cover_images == [image]
 
 
 def test_picture_of_someone_else_is_refused(campaign, cooperative):

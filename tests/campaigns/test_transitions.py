@@ -30,6 +30,16 @@ def test_every_move_outside_the_table_is_refused(campaign):
     assert not CampaignTransition.objects.exists()
 
 
+@pytest.mark.parametrize("status", [Status.APPROVED, Status.LIVE])
+def test_an_approved_or_live_campaign_never_goes_back_to_review(teacher, cooperative, status):
+    """Its edits wait in a revision: the campaign itself stays public."""
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=status)
+    with pytest.raises(ConflictError):
+        campaign_transition(campaign=campaign, to_status=Status.SUBMITTED, actor=teacher)
+    campaign.refresh_from_db()
+    assert campaign.status == status
+
+
 def test_submit_writes_history_and_waiting_time(teacher, campaign, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         campaign_submit(actor=teacher, campaign=campaign)

@@ -129,3 +129,66 @@ def test_the_queue_flags_a_live_campaign_held_by_its_review_and_a_passed_deadlin
     type(held).objects.filter(pk=held.pk).update(start_date=yesterday - datetime.timedelta(days=30), deadline=yesterday)
     page = client.get(reverse("review_queue")).content.decode()
     assert "date de fin passée" in page[page.index(held.title):][:900]
+
+
+# --- The change of a live campaign: reviewed while the campaign stays online ---
+
+
+@pytest.fixture
+def live_with_change(cooperative, teacher):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE, raised_cents=45_000, title="Une collecte en ligne")
+    campaign_services.campaign_update(actor=teacher, campaign=campaign, summary="Un résumé corrigé par la classe.")
+    return campaign
+
+
+def test_the_queue_labels_a_change_to_a_campaign_that_stays_online_in_constant_queries(client, animator, cooperative, teacher, live_with_change, django_assert_max_num_queries):
+    client.force_login(animator)
+    page = client.get(reverse("review_queue")).content.decode()
+    row = page[page.index(live_with_change.title):][:900]
+    assert "modification d'un projet en collecte, qui reste en ligne" in row and "collecte suspendue" not in row
+    with django_assert_max_num_queries(8) as captured:
+        client.get(reverse("review_queue"))
+    baseline = len(captured)
+    for n in range(4):
+        campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+        campaign_services.campaign_update(actor=teacher, campaign=campaign, summary=f"Résumé corrigé n° {n}.")
+        factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now())
+    with django_assert_max_num_queries(baseline):
+        page = client.get(reverse("review_queue")).content.decode()
+    assert page.count("qui reste en ligne") == 5
+
+
+def test_the_animator_approves_a_change_and_it_is_published(client, animator, live_with_change):
+    client.force_login(animator)
+    url = reverse("review_detail", args=[live_with_change.slug])
+    page = client.get(url).content.decode()
+    assert "sa page reste en ligne et la collecte continue" in page
+    assert "<ins>Un résumé corrigé par la classe.</ins>" in page
+    assert 'name="revision_version" value="1"' in page
+    response = client.post(reverse("review_approve", args=[live_with_change.slug]), {"revision_version": "1"}, follow=True)
+    assert "Modification validée" in response.content.decode()
+    live_with_change.refresh_from_db()
+    assert (live_with_change.status, live_with_change.summary) == (Status.LIVE, "Un résumé corrigé par la classe.")
+    assert "Un résumé corrigé par la classe." in client.get(reverse("campaign_detail", args=[live_with_change.slug])).content.decode()
+
+
+def test_a_change_edited_after_the_animator_opened_it_is_not_applied_unseen(client, animator, teacher, live_with_change):
+    client.force_login(animator)
+    campaign_services.campaign_update(actor=teacher, campaign=live_with_change, title="Un titre lu par personne")
+    response = client.post(reverse("review_approve", args=[live_with_change.slug]), {"revision_version": "1"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "relisez-la avant de décider" in page
+    # The page now shows version 2, and offers the decision on it.
+    assert "<ins>Un titre lu par personne</ins>" in page and 'name="revision_version" value="2"' in page
+    live_with_change.refresh_from_db()
+    assert live_with_change.title == "Une collecte en ligne"
+
+
+def test_the_animator_rejects_a_change_and_the_page_stays_as_approved(client, animator, live_with_change):
+    client.force_login(animator)
+    response = client.post(reverse("review_reject", args=[live_with_change.slug]), {"reason": "Le nom d'un élève apparaît.", "revision_version": "1"}, follow=True)
+    assert "la page du projet reste telle qu" in response.content.decode()
+    live_with_change.refresh_from_db()
+    assert live_with_change.status == Status.LIVE and live_with_change.summary != "Un résumé corrigé par la classe."
+    assert client.get(reverse("review_detail", args=[live_with_change.slug])).content.decode().count("Refuser la modification") == 0

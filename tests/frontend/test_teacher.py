@@ -215,3 +215,92 @@ def test_the_dashboard_tells_a_draft_sent_back_with_remarks_from_a_fresh_one(cli
     rows = {title: content[content.index(title):][:600] for title in (fresh.title, sent_back.title)}
     assert "à corriger" in rows[sent_back.title]
     assert "à corriger" not in rows[fresh.title] and "brouillon" in rows[fresh.title]
+
+
+# --- Editing a live campaign: the change waits for review, the page stays online ---
+
+
+def _live_edit_data(campaign, **overrides):
+    """The edit form as a browser posts it for `campaign`, with `overrides`."""
+    data = campaign_post_data(
+        title=campaign.title,
+        summary=campaign.summary,
+        description=campaign.description,
+        theme=campaign.theme,
+        school_level=campaign.school_level,
+        pupils_count=str(campaign.pupils_count),
+        minimum_goal=str(campaign.minimum_goal_cents // 100),
+        optimum_goal=str(campaign.optimum_goal_cents // 100),
+        co_funding=str(campaign.co_funding_cents // 100),
+        co_funding_description=campaign.co_funding_description,
+        start_date=campaign.start_date.isoformat(),
+        deadline=campaign.deadline.isoformat(),
+    )
+    lines = list(campaign.budget_lines.all())
+    data["budget-TOTAL_FORMS"] = str(len(lines))
+    data["budget-INITIAL_FORMS"] = str(len(lines))
+    for key in [key for key in data if key.startswith("budget-") and key.split("-")[1].isdigit()]:
+        del data[key]
+    for n, line in enumerate(lines):
+        data.update({f"budget-{n}-label": line.label, f"budget-{n}-category": line.category, f"budget-{n}-amount": str(line.amount_cents // 100)})
+    data.update(overrides)
+    return data
+
+
+def test_editing_a_live_campaign_keeps_its_page_online_and_prefills_the_proposal(client, teacher, animator, cooperative):
+    from trousse.campaigns.models import CampaignRevision
+    from trousse.moderation.selectors import campaign_diff
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE, approved_snapshot={"title": "x"})
+    public_summary = campaign.summary
+    client.force_login(teacher)
+    url = reverse("campaign_edit", args=[campaign.slug])
+    assert "la page publique garde la version validée et la collecte continue" in client.get(url).content.decode()
+
+    response = client.post(url, _live_edit_data(campaign, summary="Un résumé sans faute de frappe."), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("campaign_manage", args=[campaign.slug])
+    page = response.content.decode()
+    assert "Modifications envoyées en relecture" in page
+    assert "Une modification attend la relecture de l" in page and "Ce qui change : résumé." in page
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.summary) == (Status.LIVE, public_summary)
+    assert client.get(reverse("campaign_detail", args=[campaign.slug])).status_code == 200
+    assert [change.field for change in campaign_diff(campaign=campaign)] == ["summary"]
+
+    # The form goes on from the proposal, not from the public version.
+    page = client.get(url).content.decode()
+    assert "Un résumé sans faute de frappe." in page and "Votre modification attend la relecture" in page
+    # Saving it untouched is no new version.
+    client.post(url, _live_edit_data(campaign, summary="Un résumé sans faute de frappe."))
+    assert CampaignRevision.objects.get(campaign=campaign).version == 1
+
+
+def test_the_teacher_sees_the_animators_remarks_on_the_change(client, teacher, animator, cooperative):
+    from trousse.campaigns.services import campaign_update
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE, approved_snapshot={"title": "x"})
+    campaign_update(actor=teacher, campaign=campaign, summary="Un résumé sans faute de frappe.")
+    moderation_services.review_request_changes(actor=animator, campaign=campaign, field_comments={"summary": "Nommez l'école."}, revision_version=1)
+    client.force_login(teacher)
+    manage = client.get(reverse("campaign_manage", args=[campaign.slug])).content.decode()
+    assert "demande des changements à votre modification" in manage and "Nommez l&#x27;école." in manage
+    edit = client.get(reverse("campaign_edit", args=[campaign.slug])).content.decode()
+    assert "Nommez l&#x27;école." in edit and "Un résumé sans faute de frappe." in edit
+
+
+def test_a_picture_added_to_a_live_campaign_waits_for_review(client, teacher, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    client.force_login(teacher)
+    response = client.post(reverse("campaign_image_add", args=[campaign.slug]), {"upload": png_upload(), "alt_text": "Le potager en fleurs", "consent_confirmed": "on"})
+    assert response.status_code == 302
+    assert "en attente de validation" in client.get(reverse("campaign_manage", args=[campaign.slug])).content.decode()
+    assert "Le potager en fleurs" not in client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode()
+
+
+def test_the_dashboard_says_a_change_is_waiting(client, teacher, cooperative):
+    from trousse.campaigns.services import campaign_update
+
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
+    campaign_update(actor=teacher, campaign=campaign, summary="Un résumé sans faute de frappe.")
+    client.force_login(teacher)
+    assert "modification en relecture" in client.get(reverse("dashboard")).content.decode()

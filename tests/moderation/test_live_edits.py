@@ -1,41 +1,312 @@
-"""A live campaign edited by its teacher goes back to review: its donors' money never gets stuck there."""
+"""A live (or approved) campaign edited by its teacher stays public: the change waits in a revision for the animator."""
+
+import datetime
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests import factories
-from trousse.campaigns.models import Status
-from trousse.campaigns.services import campaign_transition, campaign_update
-from trousse.moderation.services import review_approve, review_reject
+from tests.campaigns.conftest import jpeg_upload
+from trousse.campaigns.models import BudgetLine, CampaignImage, CampaignRevision, CampaignTransition, RevisionState, Status
+from trousse.campaigns.services import BudgetLineData, campaign_cancel, campaign_end, campaign_image_add, campaign_image_remove, campaign_transition, campaign_update
+from trousse.exceptions import ApplicationError, ConflictError
+from trousse.moderation.models import Decision, Review
+from trousse.moderation.selectors import campaign_audit_trail, campaign_diff, open_review_comments, review_queue
+from trousse.moderation.services import review_approve, review_reject, review_request_changes
 from trousse.payments.models import DonationStatus, Refund
-from trousse.payments.services import donation_transition
+from trousse.payments.services import donation_create, donation_transition
 
 pytestmark = pytest.mark.django_db
 
+NEW_SUMMARY = "Un résumé corrigé, avec une faute en moins."
+
 
 @pytest.fixture
-def edited_live_campaign(cooperative, teacher, django_capture_on_commit_callbacks):
-    """Live for real (through its transition), one donation paid, then its summary edited."""
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.APPROVED, start_date=timezone.localdate())
+def live_campaign(cooperative, teacher, animator):
+    """Approved by its animator, live for real (through its transition), one donation paid."""
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), start_date=timezone.localdate())
+    review_approve(actor=animator, campaign=campaign)
     campaign = campaign_transition(campaign=campaign, to_status=Status.LIVE)
     donation = factories.DonationFactory(campaign=campaign, amount_cents=3_000)
     donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
-    campaign = campaign_update(actor=teacher, campaign=campaign, summary="Un résumé corrigé, avec une faute en moins.")
-    assert campaign.status == Status.SUBMITTED
-    campaign.paid_donation = donation
+    campaign.refresh_from_db()
+    mail.outbox.clear()
     return campaign
 
 
-def test_approved_again_it_is_back_online_at_once(client, animator, edited_live_campaign):
-    page = reverse("campaign_detail", kwargs={"slug": edited_live_campaign.slug})
-    assert client.get(page).status_code == 404
+def _page(client, campaign) -> str:
+    response = client.get(reverse("campaign_detail", kwargs={"slug": campaign.slug}))
+    assert response.status_code == 200
+    return response.content.decode()
 
-    review_approve(actor=animator, campaign=edited_live_campaign)
 
-    edited_live_campaign.refresh_from_db()
-    assert edited_live_campaign.status == Status.LIVE
-    assert "Un résumé corrigé" in client.get(page).content.decode()
+def _open(campaign) -> CampaignRevision:
+    return CampaignRevision.objects.get(campaign=campaign, state__in=[RevisionState.PENDING, RevisionState.CHANGES_REQUESTED])
+
+
+def test_an_edit_of_a_live_campaign_waits_for_review_while_the_page_stays_online_and_collecting(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    public_summary = live_campaign.summary
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+
+    assert campaign.status == Status.LIVE
+    live_campaign.refresh_from_db()
+    assert (live_campaign.status, live_campaign.summary) == (Status.LIVE, public_summary)
+    page = _page(client, live_campaign)
+    assert escape(public_summary) in page and escape(NEW_SUMMARY) not in page
+    # Donations go on, against the approved goals.
+    assert donation_create(campaign=live_campaign, amount_cents=2_000, first_name="Inès", last_name="Morel", email="ines@example.org").pk
+    revision = _open(live_campaign)
+    assert (revision.state, revision.version, revision.author, revision.values["summary"]) == (RevisionState.PENDING, 1, teacher, NEW_SUMMARY)
+    assert not CampaignTransition.objects.filter(campaign=live_campaign, to_status=Status.SUBMITTED).exists()
+    # The animator hears of it, and finds it in the queue with the diff against the public version.
+    assert [message.to for message in mail.outbox] == [[animator.email]]
+    assert "reste en ligne" in mail.outbox[0].body
+    (queued,) = review_queue(actor=animator)
+    assert (queued, queued.is_revision, queued.revision_version) == (live_campaign, True, 1)
+    assert [(change.field, change.before, change.after) for change in campaign_diff(campaign=live_campaign)] == [("summary", public_summary, NEW_SUMMARY)]
+
+
+def test_a_second_edit_updates_the_same_revision_from_the_proposal(teacher, live_campaign, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_update(actor=teacher, campaign=live_campaign, title="Classe de mer, le retour")
+    revision = _open(live_campaign)
+    assert CampaignRevision.objects.filter(campaign=live_campaign).count() == 1
+    # Both changes are kept: the second edit goes on from the first, not from the public version.
+    assert (revision.version, revision.values["summary"], revision.values["title"]) == (2, NEW_SUMMARY, "Classe de mer, le retour")
+    assert mail.outbox == []  # the animator was told once; the queue shows the latest version
+
+
+def test_approving_publishes_the_revision_at_once_in_one_decision(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    _page(client, live_campaign)  # cached
+    campaign_update(
+        actor=teacher,
+        campaign=live_campaign,
+        summary=NEW_SUMMARY,
+        description="Nous partons *quatre* jours.",
+        budget_lines=[BudgetLineData("Transport en car", "transport", 70_000), BudgetLineData("Hébergement", "accommodation", 110_000)],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        picture = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    assert not picture.published
+    assert "Le phare" not in _page(client, live_campaign)
+    version = _open(live_campaign).version
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        review = review_approve(actor=animator, campaign=live_campaign, comment="Merci pour la correction.", revision_version=version)
+
+    live_campaign.refresh_from_db()
+    assert (live_campaign.status, live_campaign.summary) == (Status.LIVE, NEW_SUMMARY)
+    assert live_campaign.description_html == "<p>Nous partons <em>quatre</em> jours.</p>"
+    assert list(BudgetLine.objects.filter(campaign=live_campaign).values_list("amount_cents", flat=True)) == [70_000, 110_000]
+    assert CampaignImage.objects.get(pk=picture.pk).published
+    assert live_campaign.approved_snapshot["summary"] == NEW_SUMMARY and [image["id"] for image in live_campaign.approved_snapshot["images"]] == [picture.pk]
+    assert live_campaign.raised_cents == 3_000
+    # The public page shows it now: its cached copy was dropped.
+    page = _page(client, live_campaign)
+    assert NEW_SUMMARY in page and "Le phare" in page
+    # Audited on the review, tied to the revision: no status moved, so no transition row.
+    assert (review.decision, review.reviewer, review.message, review.transition, review.revision.state) == (
+        Decision.APPROVED, animator, "Merci pour la correction.", None, RevisionState.APPROVED
+    )
+    assert not CampaignTransition.objects.filter(campaign=live_campaign, created_at__gte=review.created_at).exists()
+    trail = campaign_audit_trail(actor=teacher, campaign=live_campaign)
+    assert [(entry.kind, entry.label) for entry in trail[-2:]] == [("revision", "Modification proposée"), ("revision", "Modification validée et publiée")]
+    assert trail[-1].comment == "Merci pour la correction." and trail[-1].actor == str(animator)
+    assert [message.to for message in mail.outbox] == [[teacher.email]]
+    assert "est validée" in mail.outbox[0].subject and "Merci pour la correction." in mail.outbox[0].body
+    assert list(review_queue(actor=animator)) == []
+    assert campaign_diff(campaign=live_campaign) == []
+
+
+def test_request_changes_sends_the_revision_back_while_the_campaign_stays_public(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_request_changes(actor=animator, campaign=live_campaign, field_comments={"summary": "Gardez le nom de l'île."}, message="Presque !", revision_version=1)
+
+    live_campaign.refresh_from_db()
+    assert live_campaign.status == Status.LIVE and _page(client, live_campaign)
+    assert _open(live_campaign).state == RevisionState.CHANGES_REQUESTED
+    assert open_review_comments(campaign=live_campaign) == {"summary": "Gardez le nom de l'île.", "__all__": "Presque !"}
+    assert list(review_queue(actor=animator)) == []
+    assert [message.to for message in mail.outbox] == [[teacher.email]] and "Presque !" in mail.outbox[0].body
+    mail.outbox.clear()
+
+    # The teacher corrects: the revision is sent back to review, as a new version.
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_update(actor=teacher, campaign=live_campaign, summary="Un résumé corrigé, sur l'île d'Aix.")
+    revision = _open(live_campaign)
+    assert (revision.state, revision.version) == (RevisionState.PENDING, 2)
+    assert [message.to for message in mail.outbox] == [[animator.email]]
+    assert open_review_comments(campaign=live_campaign)["summary"] == "Gardez le nom de l'île."
+    review_approve(actor=animator, campaign=live_campaign, revision_version=2)
+    live_campaign.refresh_from_db()
+    assert live_campaign.summary == "Un résumé corrigé, sur l'île d'Aix."
+    assert open_review_comments(campaign=live_campaign) == {}
+
+
+def test_rejecting_discards_the_revision_and_its_pictures_the_campaign_unchanged(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    picture = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Des élèves", consent_confirmed=True)
+    storage, large = picture.large.storage, picture.large.name
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        review = review_reject(actor=animator, campaign=live_campaign, reason="La photo montre des visages.", revision_version=2)
+
+    assert review.revision.state == RevisionState.REJECTED and review.revision.closed_at
+    live_campaign.refresh_from_db()
+    assert live_campaign.status == Status.LIVE and live_campaign.summary != NEW_SUMMARY
+    assert not CampaignImage.objects.filter(pk=picture.pk).exists() and not storage.exists(large)
+    assert not Refund.objects.exists()  # the collection goes on: nobody is refunded
+    assert [message.to for message in mail.outbox] == [[teacher.email]]
+    assert "n'a pas été retenue" in mail.outbox[0].subject and "La photo montre des visages." in mail.outbox[0].body
+    # The next edit starts from the public version again.
+    campaign_update(actor=teacher, campaign=live_campaign, title="Un autre titre")
+    assert _open(live_campaign).values["summary"] == live_campaign.summary
+
+
+def test_a_decision_on_a_version_the_animator_did_not_see_is_refused(teacher, animator, live_campaign):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    # The animator opened version 1; the teacher saves again meanwhile.
+    campaign_update(actor=teacher, campaign=live_campaign, title="Un titre que l'animateur·rice n'a pas lu")
+    with pytest.raises(ConflictError) as error:
+        review_approve(actor=animator, campaign=live_campaign, revision_version=1)
+    assert error.value.status_code == 409 and "relisez-la" in error.value.message
+    with pytest.raises(ApplicationError) as missing:
+        review_approve(actor=animator, campaign=live_campaign)
+    assert "revision_version" in missing.value.field_errors
+    live_campaign.refresh_from_db()
+    assert live_campaign.title != "Un titre que l'animateur·rice n'a pas lu"
+    assert not Review.objects.filter(revision__isnull=False).exists()
+
+
+def test_only_the_ads_animator_decides_on_a_revision(teacher, treasurer, other_ad, live_campaign):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    for actor in (teacher, treasurer, factories.animator_of(other_ad)):
+        with pytest.raises(ApplicationError) as error:
+            review_approve(actor=actor, campaign=live_campaign, revision_version=1)
+        assert error.value.status_code == 403
+    with pytest.raises(ApplicationError):
+        review_reject(actor=factories.animator_of(live_campaign.cooperative.ad), campaign=live_campaign, reason=" ", revision_version=1)
+    assert _open(live_campaign).state == RevisionState.PENDING
+
+
+@pytest.mark.parametrize("leave", ["end", "cancel"])
+def test_a_campaign_leaving_live_closes_its_open_revision(teacher, animator, live_campaign, leave, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    picture = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        if leave == "end":
+            campaign_end(campaign=live_campaign)
+        else:
+            campaign_cancel(actor=teacher, campaign=live_campaign, reason="La sortie est annulée.")
+    revision = CampaignRevision.objects.get(campaign=live_campaign)
+    assert revision.state == RevisionState.DISCARDED and revision.closed_at
+    assert not CampaignImage.objects.filter(pk=picture.pk).exists()
+    assert list(review_queue(actor=animator)) == []
+
+
+def test_the_rules_of_an_edit_apply_to_the_proposal_with_the_same_messages(teacher, cooperative, live_campaign):
+    with pytest.raises(ApplicationError) as error:
+        campaign_update(actor=teacher, campaign=live_campaign, start_date=live_campaign.start_date + datetime.timedelta(days=1))
+    assert error.value.field_errors["start_date"] == "La collecte a commencé : sa date de début ne change plus."
+    with pytest.raises(ApplicationError) as error:
+        campaign_update(actor=teacher, campaign=live_campaign, optimum_goal_cents=10)
+    assert error.value.field_errors["optimum_goal_cents"] == "L'objectif optimum ne peut être inférieur à l'objectif minimum."
+    approved = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.APPROVED)
+    with pytest.raises(ApplicationError) as error:
+        campaign_update(actor=teacher, campaign=approved, start_date=timezone.localdate() - datetime.timedelta(days=1))
+    assert error.value.field_errors["start_date"] == "La collecte ne peut commencer dans le passé."
+    assert not CampaignRevision.objects.exists()
+
+
+def test_a_proposal_that_no_longer_fits_the_campaign_is_not_applied(teacher, animator, cooperative):
+    """Proposed while approved, a new start date cannot be applied once the collection has started."""
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.APPROVED, start_date=timezone.localdate())
+    campaign_update(actor=teacher, campaign=campaign, start_date=timezone.localdate() + datetime.timedelta(days=2))
+    campaign = campaign_transition(campaign=campaign, to_status=Status.LIVE)
+    with pytest.raises(ApplicationError) as error:
+        review_approve(actor=animator, campaign=campaign, revision_version=1)
+    assert "ne change plus" in error.value.message
+    campaign.refresh_from_db()
+    assert campaign.start_date == timezone.localdate() and _open(campaign).state == RevisionState.PENDING
+
+
+def test_saving_the_form_unchanged_makes_no_revision(teacher, live_campaign):
+    # The edit form posts the description untouched, as a browser sends a textarea: \r\n.
+    campaign_update(actor=teacher, campaign=live_campaign, description=live_campaign.description.replace("\n", "\r\n") + "\r\n", title=live_campaign.title)
+    assert not CampaignRevision.objects.exists()
+
+
+def test_a_proposal_edited_back_to_the_public_version_is_withdrawn(teacher, animator, live_campaign):
+    public_summary = live_campaign.summary
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    campaign_update(actor=teacher, campaign=live_campaign, summary=public_summary)
+    assert CampaignRevision.objects.get(campaign=live_campaign).state == RevisionState.DISCARDED
+    assert list(review_queue(actor=animator)) == []
+
+
+def test_removing_a_picture_stays_immediate_and_changes_the_version_under_review(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    public = CampaignImage.objects.create(campaign=live_campaign, large="campaigns/a.jpg", thumbnail="campaigns/a_t.jpg", width=10, height=10, alt_text="Portrait de groupe")
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    pending = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    assert "Portrait de groupe" in _page(client, live_campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_image_remove(actor=teacher, image=public)
+    assert "Portrait de groupe" not in _page(client, live_campaign)
+    campaign_image_remove(actor=teacher, image=pending)
+    # The animator may have seen the picture: the version they approve must be the one without it.
+    assert _open(live_campaign).version == 3
+    with pytest.raises(ConflictError):
+        review_approve(actor=animator, campaign=live_campaign, revision_version=2)
+
+
+def test_a_description_with_browser_line_breaks_is_not_a_change_in_the_diff(teacher, live_campaign):
+    type(live_campaign).objects.filter(pk=live_campaign.pk).update(description="Un.\r\n\r\nDeux.")
+    live_campaign.refresh_from_db()
+    # Saved before line breaks were normalised: the public text holds \r\n, the proposal \n.
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY, description="Un.\n\nDeux.")
+    assert [change.field for change in campaign_diff(campaign=live_campaign)] == ["summary"]
+
+
+# --- Campaigns sent back to review by an edit before revisions existed (not migrated) ---
+
+
+@pytest.fixture
+def legacy_resubmitted(cooperative, teacher, live_campaign):
+    """Live, then edited when an edit still sent a campaign back to review (submitted, off the site)."""
+    type(live_campaign).objects.filter(pk=live_campaign.pk).update(status=Status.SUBMITTED, summary=NEW_SUMMARY, submitted_at=timezone.now())
+    CampaignTransition.objects.create(campaign=live_campaign, actor=teacher, from_status=Status.LIVE, to_status=Status.SUBMITTED, comment="Modifié après validation : résumé.")
+    live_campaign.refresh_from_db()
+    return live_campaign
+
+
+def test_a_campaign_resubmitted_before_revisions_goes_back_live_when_approved(client, animator, legacy_resubmitted):
+    assert client.get(reverse("campaign_detail", kwargs={"slug": legacy_resubmitted.slug})).status_code == 404
+    (queued,) = review_queue(actor=animator)
+    assert not queued.is_revision
+    review_approve(actor=animator, campaign=legacy_resubmitted)
+    legacy_resubmitted.refresh_from_db()
+    assert legacy_resubmitted.status == Status.LIVE
+    assert NEW_SUMMARY in _page(client, legacy_resubmitted)
+
+
+def test_a_campaign_resubmitted_before_revisions_and_rejected_refunds_its_donors(animator, legacy_resubmitted, django_capture_on_commit_callbacks, monkeypatch):
+    sent = []
+    monkeypatch.setattr("trousse.payments.services.refund_process", lambda *, refund_id: sent.append(refund_id) or Refund.objects.get(pk=refund_id))
+    with django_capture_on_commit_callbacks(execute=True):
+        review_reject(actor=animator, campaign=legacy_resubmitted, reason="Le nouveau texte nomme des élèves.")
+    (refund,) = Refund.objects.all()
+    assert refund.amount_cents == 3_000
+    assert "n'a finalement pas été validé" in refund.reason
+    assert sent == [refund.pk]
 
 
 def test_a_first_approval_still_waits_for_the_start_date(animator, cooperative, teacher):
@@ -43,54 +314,3 @@ def test_a_first_approval_still_waits_for_the_start_date(animator, cooperative, 
     review_approve(actor=animator, campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == Status.APPROVED
-
-
-def test_rejected_after_the_edit_its_donors_are_refunded(animator, edited_live_campaign, django_capture_on_commit_callbacks, monkeypatch):
-    sent = []
-    monkeypatch.setattr("trousse.payments.services.refund_process", lambda *, refund_id: sent.append(refund_id) or Refund.objects.get(pk=refund_id))
-    with django_capture_on_commit_callbacks(execute=True):
-        review_reject(actor=animator, campaign=edited_live_campaign, reason="Le nouveau texte nomme des élèves.")
-
-    (refund,) = Refund.objects.filter(donation=edited_live_campaign.paid_donation)
-    assert refund.amount_cents == 3_000
-    assert "n'a finalement pas été validé" in refund.reason
-    assert sent == [refund.pk]
-
-
-def test_the_edit_form_warns_that_a_live_campaign_stops_until_approved(client, teacher, cooperative):
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE)
-    client.force_login(teacher)
-    text = client.get(reverse("campaign_edit", kwargs={"slug": campaign.slug})).content.decode()
-    assert "sa page comme les dons sont suspendus" in text
-
-
-def test_a_description_sent_back_with_browser_line_breaks_is_not_a_change(animator, teacher, cooperative):
-    from trousse.moderation.selectors import campaign_diff
-
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Premier paragraphe.\n\nSecond paragraphe.")
-    review_approve(actor=animator, campaign=campaign)
-    campaign.refresh_from_db()
-    # The edit form posts the description untouched, as a browser sends a textarea: \r\n.
-    campaign = campaign_update(
-        actor=teacher, campaign=campaign, summary="Un résumé corrigé.", description="Premier paragraphe.\r\n\r\nSecond paragraphe."
-    )
-    assert [change.field for change in campaign_diff(campaign=campaign)] == ["summary"]
-
-
-def test_saving_the_form_unchanged_does_not_send_an_approved_campaign_back_to_review(animator, teacher, cooperative):
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Premier paragraphe.\n\nSecond paragraphe.")
-    review_approve(actor=animator, campaign=campaign)
-    campaign.refresh_from_db()
-    campaign = campaign_update(actor=teacher, campaign=campaign, description="Premier paragraphe.\r\n\r\nSecond paragraphe.\r\n")
-    assert campaign.status == Status.APPROVED
-
-
-def test_a_text_approved_with_browser_line_breaks_is_the_same_text(animator, teacher, cooperative):
-    from trousse.moderation.selectors import campaign_diff
-
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, description="Un.\r\n\r\nDeux.")
-    review_approve(actor=animator, campaign=campaign)
-    campaign.refresh_from_db()
-    # Saved before line breaks were normalised: the snapshot holds \r\n, the next save \n.
-    campaign = campaign_update(actor=teacher, campaign=campaign, summary="Un résumé corrigé.", description="Un.\n\nDeux.")
-    assert [change.field for change in campaign_diff(campaign=campaign)] == ["summary"]

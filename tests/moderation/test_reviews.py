@@ -106,7 +106,8 @@ def test_diff_against_the_last_approved_version(animator, teacher, submitted):
         optimum_goal_cents=160_000,
         budget_lines=[BudgetLineData("Transport en car", "transport", 70_000), BudgetLineData("Hébergement", "accommodation", 110_000)],
     )
-    assert submitted.status == Status.SUBMITTED
+    # The campaign stays approved: the diff is its pending revision against the approved version.
+    assert submitted.status == Status.APPROVED
     changes = {change.field: change for change in campaign_diff(campaign=submitted)}
     assert set(changes) == {"title", "optimum_goal_cents", "budget_lines"}
     assert changes["title"].after == "Classe de mer, version longue"

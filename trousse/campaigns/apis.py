@@ -14,7 +14,7 @@ from trousse.accounts.selectors import actor_scope
 from trousse.money import MAX_AMOUNT_CENTS
 
 from . import selectors, services
-from .models import BudgetCategory, Campaign, CampaignImage, SchoolLevel, Theme
+from .models import REVISED_STATUSES, BudgetCategory, Campaign, CampaignImage, RevisionState, SchoolLevel, Theme
 
 TAG = ["projets"]
 
@@ -40,6 +40,7 @@ class ImageOutput(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
+    published = serializers.BooleanField(help_text="Faux pour une photo ajoutée à un projet validé ou en collecte, tant que l'AD n'a pas validé la modification.")
 
     class Meta:
         ref_name = "CampaignImage"
@@ -93,7 +94,7 @@ class CampaignSummaryOutput(serializers.Serializer):
     def get_cover(self, campaign: Campaign) -> dict | None:
         images = getattr(campaign, "cover_images", None)
         if images is None:
-            images = list(campaign.images.all()[:1])
+            images = list(campaign.images.filter(published=True)[:1])
         return ImageOutput(images[0]).data if images else None
 
 
@@ -106,11 +107,44 @@ class CampaignDetailOutput(CampaignSummaryOutput):
     goal_exception = serializers.BooleanField()
     budget_total_cents = serializers.IntegerField()
     budget_lines = BudgetLineOutput(many=True)
-    images = ImageOutput(many=True)
+    # The public pictures: those of a pending revision show in CampaignRevision.
+    images = serializers.SerializerMethodField()
     news = NewsOutput(many=True, source="updates")
 
     class Meta:
         ref_name = "CampaignDetail"
+
+    @extend_schema_field(ImageOutput(many=True))
+    def get_images(self, campaign: Campaign) -> list[dict]:
+        return ImageOutput([image for image in campaign.images.all() if image.published], many=True).data
+
+
+# The teacher's pending change to an approved or live campaign, as they proposed it
+# (a comment, not a docstring: the schema's descriptions are in French).
+class CampaignRevisionOutput(serializers.Serializer):
+
+    version = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=RevisionState.choices)
+    author = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    title = serializers.CharField(source="values.title")
+    summary = serializers.CharField(source="values.summary")
+    description = serializers.CharField(source="values.description")
+    theme = serializers.ChoiceField(choices=Theme.choices, source="values.theme")
+    school_level = serializers.ChoiceField(choices=SchoolLevel.choices, source="values.school_level")
+    pupils_count = serializers.IntegerField(source="values.pupils_count")
+    minimum_goal_cents = serializers.IntegerField(source="values.minimum_goal_cents")
+    optimum_goal_cents = serializers.IntegerField(source="values.optimum_goal_cents")
+    co_funding_cents = serializers.IntegerField(source="values.co_funding_cents")
+    co_funding_description = serializers.CharField(source="values.co_funding_description")
+    start_date = serializers.DateField(source="values.start_date")
+    deadline = serializers.DateField(source="values.deadline")
+    budget_lines = BudgetLineOutput(many=True)
+    pending_images = ImageOutput(many=True, help_text="Les photos ajoutées, publiées avec la modification.")
+
+    class Meta:
+        ref_name = "CampaignRevision"
 
 
 class BudgetLineInput(serializers.Serializer):
@@ -244,9 +278,10 @@ class CampaignUpdateApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="Modifier un projet",
-        description="Un projet validé ou en collecte dont le contenu change repart en relecture.",
+        description="Un brouillon ou un projet en relecture est modifié aussitôt (200). Un projet validé ou en collecte garde "
+        "sa version validée, publique, et continue sa collecte : la modification attend la relecture de l'AD (202, la modification en attente).",
         request=InputSerializer,
-        responses=CampaignDetailOutput,
+        responses={200: CampaignDetailOutput, 202: CampaignRevisionOutput},
     )
     def patch(self, request, slug: str):
         campaign = _campaign(request, slug)
@@ -255,6 +290,10 @@ class CampaignUpdateApi(APIView):
         data = dict(serializer.validated_data)
         lines = _budget_lines(data.pop("budget_lines", None))
         campaign = services.campaign_update(actor=request.user, campaign=campaign, budget_lines=lines, **data)
+        revision = selectors.campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
+        if revision is not None:
+            revision.pending_images = list(campaign.images.filter(published=False))
+            return Response(CampaignRevisionOutput(revision).data, status=status.HTTP_202_ACCEPTED)
         return Response(_detail(campaign))
 
 

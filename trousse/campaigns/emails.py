@@ -1,4 +1,5 @@
-"""E-mails the life cycle sends, after commit, through campaigns.tasks.campaign_notify_transition."""
+"""E-mails the life cycle sends, after commit, through campaigns.tasks.campaign_notify_transition,
+and those of a revision's review, through campaigns.tasks.campaign_notify_revision."""
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from trousse.accounts.models import Membership, Role
 
-from .models import CampaignTransition, Status
+from .models import CampaignRevision, CampaignTransition, RevisionState, Status
 
 
 def _absolute(url_name: str, *args) -> str:
@@ -21,6 +22,10 @@ def _absolute(url_name: str, *args) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _animator_emails(campaign) -> list[str]:
+    return list(Membership.objects.filter(role=Role.ANIMATOR, ad_id=campaign.cooperative.ad_id, user__is_active=True).values_list("user__email", flat=True))
+
+
 def _message_for(transition: CampaignTransition) -> tuple[str, str, list[str]] | None:
     """(template, subject, recipients) for the move, or None when nobody needs to hear of it."""
     campaign = transition.campaign
@@ -28,10 +33,7 @@ def _message_for(transition: CampaignTransition) -> tuple[str, str, list[str]] |
     to_status, from_status = transition.to_status, transition.from_status
     title = campaign.title
     if to_status == Status.SUBMITTED:
-        animators = list(
-            Membership.objects.filter(role=Role.ANIMATOR, ad_id=campaign.cooperative.ad_id, user__is_active=True).values_list("user__email", flat=True)
-        )
-        return "submitted", _("Un projet attend votre relecture : %(title)s") % {"title": title}, animators
+        return "submitted", _("Un projet attend votre relecture : %(title)s") % {"title": title}, _animator_emails(campaign)
     if from_status == Status.SUBMITTED and to_status == Status.DRAFT:
         return "changes_requested", _("Des modifications sont demandées pour votre projet « %(title)s »") % {"title": title}, teacher
     subjects = {
@@ -68,4 +70,35 @@ def campaign_transition_email_send(*, transition_id: int) -> int:
             "site_url": settings.SITE_URL,
         }
         body = render_to_string(f"campaigns/email/{template}.txt", context)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def campaign_revision_email_send(*, revision_id: int, state: str, message: str = "") -> int:
+    """Tell the animators of a change to review (state "pending"), or the teacher of the decision on it."""
+    revision = CampaignRevision.objects.select_related("campaign__teacher", "campaign__cooperative__ad").get(pk=revision_id)
+    campaign = revision.campaign
+    with translation.override(settings.LANGUAGE_CODE):
+        title = campaign.title
+        subjects = {
+            RevisionState.PENDING: _("Une modification de projet attend votre relecture : %(title)s"),
+            RevisionState.APPROVED: _("La modification de votre projet « %(title)s » est validée"),
+            RevisionState.CHANGES_REQUESTED: _("Des modifications sont demandées sur la mise à jour de votre projet « %(title)s »"),
+            RevisionState.REJECTED: _("La modification de votre projet « %(title)s » n'a pas été retenue"),
+        }
+        if state not in subjects:
+            return 0
+        recipients = _animator_emails(campaign) if state == RevisionState.PENDING else [campaign.teacher.email]
+        if not recipients:
+            return 0
+        context = {
+            "campaign": campaign,
+            "teacher": campaign.teacher,
+            "message": message,
+            "campaign_url": _absolute("campaign_detail", campaign.slug),
+            "edit_url": _absolute("campaign_edit", campaign.slug),
+            "review_url": _absolute("review_detail", campaign.slug),
+            "site_url": settings.SITE_URL,
+        }
+        body = render_to_string(f"campaigns/email/revision_{state}.txt", context)
+        subject = subjects[state] % {"title": title}
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

@@ -29,9 +29,10 @@ class Status(models.TextChoices):
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Status.DRAFT: {Status.SUBMITTED, Status.CANCELLED},
     Status.SUBMITTED: {Status.APPROVED, Status.DRAFT, Status.REJECTED, Status.CANCELLED},
-    # An edit to an approved or live campaign sends it back to review.
-    Status.APPROVED: {Status.LIVE, Status.SUBMITTED, Status.CANCELLED},
-    Status.LIVE: {Status.SUCCEEDED, Status.FAILED, Status.SUBMITTED, Status.CANCELLED},
+    # An edit to an approved or live campaign no longer moves it: it waits in a
+    # CampaignRevision while the approved version stays public and keeps collecting.
+    Status.APPROVED: {Status.LIVE, Status.CANCELLED},
+    Status.LIVE: {Status.SUCCEEDED, Status.FAILED, Status.CANCELLED},
     Status.SUCCEEDED: {Status.FUNDED},
     Status.FUNDED: {Status.CLOSED},
     Status.REJECTED: set(),
@@ -43,10 +44,30 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 # Statuses whose campaign shows on public pages.
 PUBLIC_STATUSES = (Status.LIVE, Status.SUCCEEDED, Status.FUNDED, Status.CLOSED, Status.FAILED)
 # Statuses whose donations go back to the donors: not funded, cancelled, or rejected after
-# an edit sent a live campaign back to review (its donations must not stay stuck there).
+# an edit sent a live campaign back to review (campaigns edited before revisions existed:
+# their donations must not stay stuck there).
 REFUNDING_STATUSES = (Status.FAILED, Status.CANCELLED, Status.REJECTED)
-# Statuses a teacher may edit freely (others go back to review when edited).
+# Statuses a teacher may edit: freely before approval, through a revision after it.
 EDITABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED, Status.LIVE)
+# Approved content is public (or about to be): an edit waits in a revision for the animator.
+REVISED_STATUSES = (Status.APPROVED, Status.LIVE)
+
+# The fields a teacher writes; all are public text or money, so a change to any of
+# them on an approved or live campaign waits for the animator in a revision.
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "theme",
+    "school_level",
+    "pupils_count",
+    "minimum_goal_cents",
+    "optimum_goal_cents",
+    "co_funding_cents",
+    "co_funding_description",
+    "start_date",
+    "deadline",
+)
 
 
 class Theme(models.TextChoices):
@@ -174,6 +195,9 @@ class CampaignImage(models.Model):
         _("consentement parental"), default=False, help_text=_("Les parents des élèves reconnaissables ont donné leur accord.")
     )
     position = models.PositiveSmallIntegerField(default=0)
+    # False for a picture added to an approved or live campaign: it shows once the
+    # animator approves the campaign's revision (it is deleted if the revision is not).
+    published = models.BooleanField(_("publiée"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -213,3 +237,53 @@ class CampaignTransition(models.Model):
         verbose_name_plural = _("historique")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["campaign", "created_at"], name="transition_campaign_time")]
+
+
+class RevisionState(models.TextChoices):
+    PENDING = "pending", _("en relecture")
+    CHANGES_REQUESTED = "changes_requested", _("modifications demandées")
+    APPROVED = "approved", _("validée")
+    REJECTED = "rejected", _("refusée")
+    DISCARDED = "discarded", _("abandonnée")
+
+
+# A revision the teacher or the animator still works on; at most one per campaign.
+OPEN_REVISION_STATES = (RevisionState.PENDING, RevisionState.CHANGES_REQUESTED)
+
+
+class CampaignRevision(models.Model):
+    """A teacher's change to an approved or live campaign, waiting for the animator.
+
+    The campaign row, its budget lines and its status stay as approved: its page
+    stays public and donations go on against the approved text and goals. The
+    proposal is written onto the campaign only when the animator approves it.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("projet"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposée par"))
+    # The teacher's fields (EDITABLE_FIELDS), dates as ISO text, as in approved_snapshot.
+    values = models.JSONField()
+    # [{"label", "category", "amount_cents"}], in order.
+    budget_lines = models.JSONField()
+    state = models.CharField(_("état"), max_length=20, choices=RevisionState.choices, default=RevisionState.PENDING)
+    # Bumped by every change of the proposal: a decision names the version the animator read,
+    # so a proposal changed in the meantime is never applied unseen.
+    version = models.PositiveIntegerField(default=1)
+    # When the proposal was (re)sent to the animator: the review queue's waiting time.
+    submitted_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("modification en relecture")
+        verbose_name_plural = _("modifications en relecture")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign"], condition=Q(state__in=OPEN_REVISION_STATES), name="revision_one_open_per_campaign"),
+            models.CheckConstraint(name="revision_state_valid", condition=Q(state__in=RevisionState.values)),
+        ]
+        indexes = [models.Index(fields=["state", "submitted_at"], name="revision_review_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} – {self.get_state_display()}"

@@ -20,13 +20,18 @@ from trousse.accounts.selectors import ActorScope, actor_scope
 
 from .models import (
     ALLOWED_TRANSITIONS,
+    EDITABLE_FIELDS,
     EDITABLE_STATUSES,
+    OPEN_REVISION_STATES,
     PUBLIC_STATUSES,
+    REVISED_STATUSES,
     BudgetCategory,
     BudgetLine,
     Campaign,
     CampaignImage,
+    CampaignRevision,
     CampaignUpdate,
+    RevisionState,
     SchoolLevel,
     Status,
     Theme,
@@ -47,7 +52,8 @@ def _scope_filter(scope: ActorScope) -> Q | None:
 
 def _cover_prefetch() -> Prefetch:
     # A sliced Prefetch: one query for the whole page, one picture per campaign.
-    return Prefetch("images", queryset=CampaignImage.objects.order_by("position", "id")[:1], to_attr="cover_images")
+    # Published pictures only: one added to a live campaign waits for the animator.
+    return Prefetch("images", queryset=CampaignImage.objects.filter(published=True).order_by("position", "id")[:1], to_attr="cover_images")
 
 
 def campaign_list_public(*, department: str | None = None, theme: str | None = None, level: str | None = None, query: str | None = None) -> QuerySet[Campaign]:
@@ -202,7 +208,7 @@ _PAGE_CAMPAIGN_FIELDS = _in_model_order(Campaign, {
 })  # fmt: skip
 _PAGE_COOPERATIVE_FIELDS = _in_model_order(Cooperative, {"id", "ad_id", "school_name", "city"})
 _PAGE_AD_FIELDS = _in_model_order(DepartmentalAssociation, {"id", "number"})
-_PAGE_PICTURE_FIELDS = ("large", "thumbnail", "width", "height", "alt_text")
+_PAGE_PICTURE_FIELDS = ("large", "thumbnail", "width", "height", "alt_text", "published")
 _PAGE_LINE_FIELDS = ("label", "category", "amount_cents")
 _PAGE_NEWS_FIELDS = ("title", "body_html", "created_at")
 # Lazy labels: translated when the page shows them.
@@ -243,7 +249,9 @@ def _page_pictures(campaign_id: int) -> list[PublicPicture]:
     storage = CampaignImage._meta.get_field("large").storage
     return [
         PublicPicture(large_url=storage.url(large), thumbnail_url=storage.url(thumbnail), width=width, height=height, alt_text=alt_text)
-        for large, thumbnail, width, height, alt_text in _rows(sql, [campaign_id], converters)
+        for large, thumbnail, width, height, alt_text, published in _rows(sql, [campaign_id], converters)
+        # A picture of a revision the animator has not approved yet is not public.
+        if published
     ]
 
 
@@ -396,8 +404,33 @@ def can_cancel_campaign(user, campaign: Campaign) -> bool:
     return is_campaign_teacher(user, campaign) and Status.CANCELLED in ALLOWED_TRANSITIONS[campaign.status]
 
 
-def can_review_campaign(user, campaign: Campaign) -> bool:
-    return is_campaign_reviewer(user, campaign) and campaign.status == Status.SUBMITTED
+def can_review_campaign(user, campaign: Campaign, *, revision_state: str | None = None) -> bool:
+    """A submitted campaign, or an approved or live one whose open revision (its state given) is pending."""
+    if not is_campaign_reviewer(user, campaign):
+        return False
+    return campaign.status == Status.SUBMITTED or (campaign.status in REVISED_STATUSES and revision_state == RevisionState.PENDING)
+
+
+def campaign_open_revision(*, campaign: Campaign) -> CampaignRevision | None:
+    """The change to the approved campaign that its teacher or animator still works on, if any."""
+    return CampaignRevision.objects.filter(campaign_id=campaign.pk, state__in=OPEN_REVISION_STATES).select_related("author").first()
+
+
+def revision_values(revision: CampaignRevision) -> dict:
+    """The proposed fields as the campaign holds them (dates as dates)."""
+    values = dict(revision.values)
+    for name in ("start_date", "deadline"):
+        values[name] = datetime.date.fromisoformat(values[name])
+    return values
+
+
+def campaign_edit_values(*, campaign: Campaign, revision: CampaignRevision | None) -> tuple[dict, list[dict]]:
+    """What the teacher's edit form starts from: their pending proposal if any, else the campaign.
+    (fields, budget lines as {"label", "category", "amount_cents"})."""
+    if revision is not None:
+        return revision_values(revision), list(revision.budget_lines)
+    lines = [{"label": line.label, "category": line.category, "amount_cents": line.amount_cents} for line in campaign.budget_lines.all()]
+    return {name: getattr(campaign, name) for name in EDITABLE_FIELDS}, lines
 
 
 def can_post_news(user, campaign: Campaign) -> bool:

@@ -2,7 +2,7 @@
 
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,18 +19,22 @@ from .images import process_image_upload
 from .markdown import normalise_newlines, render_markdown
 from .models import (
     ALLOWED_TRANSITIONS,
+    EDITABLE_FIELDS,
     EDITABLE_STATUSES,
     GOAL_CEILING_CENTS,
     MAX_CAMPAIGN_DAYS,
     MINIMUM_DONATION_CENTS,
     PUBLIC_STATUSES,
     REFUNDING_STATUSES,
+    REVISED_STATUSES,
     BudgetCategory,
     BudgetLine,
     Campaign,
     CampaignImage,
+    CampaignRevision,
     CampaignTransition,
     CampaignUpdate,
+    RevisionState,
     SchoolLevel,
     Status,
     Theme,
@@ -44,24 +48,6 @@ MAX_PUPILS = 2000
 REFUND_ALL_TASK = "trousse.payments.tasks.campaign_refund_all"
 # Receipts wait for success (all-or-nothing: below the minimum every donor is refunded).
 RECEIPTS_ISSUE_TASK = "trousse.payments.receipt_tasks.tax_receipts_issue_for_campaign"
-
-# The fields a teacher writes; all are public text or money, so changing any of
-# them on an approved or live campaign sends it back to review.
-EDITABLE_FIELDS = (
-    "title",
-    "summary",
-    "description",
-    "theme",
-    "school_level",
-    "pupils_count",
-    "minimum_goal_cents",
-    "optimum_goal_cents",
-    "co_funding_cents",
-    "co_funding_description",
-    "start_date",
-    "deadline",
-)
-
 
 @dataclass(frozen=True)
 class BudgetLineData:
@@ -83,11 +69,9 @@ TRANSITION_ROLES: dict[tuple[str, str], frozenset[str]] = {
     (Status.SUBMITTED, Status.REJECTED): frozenset({REVIEWER}),
     (Status.SUBMITTED, Status.CANCELLED): frozenset({TEACHER}),
     (Status.APPROVED, Status.LIVE): frozenset(),
-    (Status.APPROVED, Status.SUBMITTED): frozenset({TEACHER}),
     (Status.APPROVED, Status.CANCELLED): frozenset({TEACHER, REVIEWER}),
     (Status.LIVE, Status.SUCCEEDED): frozenset(),
     (Status.LIVE, Status.FAILED): frozenset(),
-    (Status.LIVE, Status.SUBMITTED): frozenset({TEACHER}),
     (Status.LIVE, Status.CANCELLED): frozenset({TEACHER, REVIEWER}),
     (Status.SUCCEEDED, Status.FUNDED): frozenset({AD_STAFF}),
     (Status.FUNDED, Status.CLOSED): frozenset({TEACHER, AD_STAFF}),
@@ -200,6 +184,21 @@ def _check_rules(values: dict, *, budget_total_cents: int, goal_exception: bool)
         errors["deadline"] = _("La fin de la collecte doit suivre son début.")
     elif (deadline - start).days > MAX_CAMPAIGN_DAYS:
         errors["deadline"] = _("Une collecte dure au plus %(days)s jours.") % {"days": MAX_CAMPAIGN_DAYS}
+    return errors
+
+
+def _check_edit(campaign: Campaign, values: dict, lines: list[BudgetLineData]) -> dict[str, str]:
+    """The rules an edit must follow, whether it is written at once or proposed in a revision
+    (checked again when the animator approves it: the campaign may have gone live meanwhile)."""
+    errors = _check_fields(values)
+    errors.update(_check_budget(lines))
+    if not errors:
+        errors = _check_rules(values, budget_total_cents=sum(line.amount_cents for line in lines), goal_exception=campaign.goal_exception)
+        if values["start_date"] != campaign.start_date:
+            if campaign.status == Status.LIVE:
+                errors.setdefault("start_date", _("La collecte a commencé : sa date de début ne change plus."))
+            elif values["start_date"] < timezone.localdate():
+                errors.setdefault("start_date", _("La collecte ne peut commencer dans le passé."))
     return errors
 
 
@@ -329,9 +328,12 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_update(*, actor, campaign: Campaign, budget_lines: list[BudgetLineData] | None = None, **fields) -> Campaign:
-    """Edit a campaign; an approved or live campaign whose content changes goes back to review.
+    """Edit a campaign. Before approval the change is written at once. After it (approved
+    or live), the change goes into the campaign's open revision for the animator, and the
+    campaign stays as approved: public, collecting against the approved text and goals.
 
-    Only the fields that differ are written; nothing changed, nothing happens.
+    The teacher edits their pending proposal, if any, not the public version.
+    Nothing changed, nothing happens.
     """
     locked = _lock(campaign)
     if not selectors.is_campaign_teacher(actor, locked):
@@ -341,39 +343,28 @@ def campaign_update(*, actor, campaign: Campaign, budget_lines: list[BudgetLineD
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise ApplicationError(_("Champs inconnus ou non modifiables : %(fields)s.") % {"fields": ", ".join(unknown)}, field_errors={name: _("Ce champ ne se modifie pas ici.") for name in unknown})
-    current = _values_of(locked)
+    revision = _open_revision(locked) if locked.status in REVISED_STATUSES else None
+    # Compared as the edit will be saved (line breaks normalised): saving the form untouched is no change.
+    current = _clean_text(_revision_values(revision) if revision else _values_of(locked))
+    current_lines = _revision_lines(revision) if revision else _lines_of(locked)
     values = {**current, **_clean_text(fields)}
-    changed = [name for name in EDITABLE_FIELDS if values[name] != current[name]]
-    current_lines = _lines_of(locked)
     new_lines = [BudgetLineData(label=line.label.strip(), category=line.category, amount_cents=line.amount_cents) for line in budget_lines] if budget_lines is not None else current_lines
-    budget_changed = new_lines != current_lines
-    if not changed and not budget_changed:
+    if values == current and new_lines == current_lines:
         _sync(campaign, locked)
         return locked
-    errors = _check_fields(values)
-    errors.update(_check_budget(new_lines))
-    if not errors:
-        errors = _check_rules(values, budget_total_cents=sum(line.amount_cents for line in new_lines), goal_exception=locked.goal_exception)
-        if "start_date" in changed:
-            if locked.status == Status.LIVE:
-                errors.setdefault("start_date", _("La collecte a commencé : sa date de début ne change plus."))
-            elif values["start_date"] < timezone.localdate():
-                errors.setdefault("start_date", _("La collecte ne peut commencer dans le passé."))
-    _raise_if(errors)
+    _raise_if(_check_edit(locked, values, new_lines))
+    if locked.status in REVISED_STATUSES:
+        _revision_propose(campaign=locked, revision=revision, actor=actor, values=values, lines=new_lines)
+        _sync(campaign, locked)
+        return locked
+    changed = [name for name in EDITABLE_FIELDS if values[name] != current[name]]
     for name in changed:
         setattr(locked, name, values[name])
     if "description" in changed:
         locked.description_html = render_markdown(locked.description)
     locked.save()
-    if budget_changed:
+    if new_lines != current_lines:
         _write_budget(locked, new_lines)
-    if locked.status in (Status.APPROVED, Status.LIVE):
-        labels = [str(Campaign._meta.get_field(name).verbose_name) for name in changed] + ([_("budget")] if budget_changed else [])
-        locked = campaign_transition(
-            campaign=locked, to_status=Status.SUBMITTED, actor=actor, comment=_("Modifié après validation : %(fields)s.") % {"fields": ", ".join(labels)}
-        )
-    if locked.status in PUBLIC_STATUSES:
-        public_cache_bump_on_commit(locked.pk)
     _sync(campaign, locked)
     return locked
 
@@ -396,7 +387,8 @@ def campaign_goal_exception_set(*, actor, campaign: Campaign, granted: bool) -> 
 
 
 def campaign_image_add(*, actor, campaign: Campaign, upload, alt_text: str, consent_confirmed: bool) -> CampaignImage:
-    """Add a picture, re-encoded without its metadata; an approved or live campaign goes back to review.
+    """Add a picture, re-encoded without its metadata. On an approved or live campaign it joins
+    the campaign's revision and shows only once the animator approves it.
 
     The picture is decoded before the campaign row is locked: the slow part holds no lock.
     """
@@ -421,15 +413,18 @@ def _campaign_image_save(*, actor, campaign: Campaign, processed, alt_text: str)
     count = locked.images.count()
     if count >= MAX_IMAGES_PER_CAMPAIGN:
         raise ApplicationError(_("Un projet compte au plus %(max)s images.") % {"max": MAX_IMAGES_PER_CAMPAIGN}, field_errors={"upload": _("Trop d'images.")})
-    image = CampaignImage(campaign=locked, alt_text=alt_text, consent_confirmed=True, position=count)
+    revised = locked.status in REVISED_STATUSES
+    image = CampaignImage(campaign=locked, alt_text=alt_text, consent_confirmed=True, position=count, published=not revised)
     image.large.save(processed.large.name, processed.large, save=False)
     image.thumbnail.save(processed.thumbnail.name, processed.thumbnail, save=False)
     image.width, image.height = processed.width, processed.height
     image.save()
-    if locked.status in (Status.APPROVED, Status.LIVE):
-        locked = campaign_transition(campaign=locked, to_status=Status.SUBMITTED, actor=actor, comment=_("Image ajoutée après validation."))
-    if locked.status in PUBLIC_STATUSES:
-        public_cache_bump_on_commit(locked.pk)
+    if revised:
+        # The picture is part of the change the animator reviews: a new version of the open revision, or a new one.
+        revision = _open_revision(locked)
+        values = _revision_values(revision) if revision else _clean_text(_values_of(locked))
+        lines = _revision_lines(revision) if revision else _lines_of(locked)
+        _revision_propose(campaign=locked, revision=revision, actor=actor, values=values, lines=lines)
     _sync(campaign, locked)
     return image
 
@@ -442,17 +437,26 @@ def campaign_image_remove(*, actor, image: CampaignImage) -> None:
         raise _forbidden(_("Seul·e l'enseignant·e du projet peut en retirer des images."))
     if locked.status not in EDITABLE_STATUSES:
         raise ConflictError(_("Ce projet ne peut plus être modifié (état : %(status)s).") % {"status": locked.get_status_display()})
-    large, thumbnail = image.large, image.thumbnail
-    image.delete()
+    _pictures_delete(CampaignImage.objects.filter(pk=image.pk))
+    if not image.published:
+        # A picture of the open revision: what the animator would approve changed, so its version does.
+        revision = _open_revision(locked)
+        if revision is not None and not _revision_withdraw_if_empty(campaign=locked, revision=revision):
+            revision.version += 1
+            revision.save(update_fields=["version", "updated_at"])
+    public_cache_bump_on_commit(locked.pk)
+
+
+def _pictures_delete(images) -> None:
+    """Delete the pictures' rows now and their files once the rows are gone for good (after commit)."""
+    files = [file for image in images for file in (image.large, image.thumbnail) if file]
+    images.delete()
 
     def delete_files() -> None:
-        for file in (large, thumbnail):
-            if file:
-                file.storage.delete(file.name)
+        for file in files:
+            file.storage.delete(file.name)
 
-    # The files go only once the row is gone for good.
     transaction.on_commit(delete_files)
-    public_cache_bump_on_commit(locked.pk)
 
 
 # --- News ---
@@ -479,15 +483,145 @@ def campaign_news_post(*, actor, campaign: Campaign, title: str, body: str) -> C
 # --- The life cycle ---
 
 
+def _as_json(values: dict) -> dict:
+    return {name: value.isoformat() if isinstance(value, datetime.date) else value for name, value in values.items()}
+
+
 def campaign_snapshot(campaign: Campaign) -> dict:
     """The public content as JSON: written at approval, the animator's diff is against it."""
-    snapshot = {}
-    for name in EDITABLE_FIELDS:
-        value = getattr(campaign, name)
-        snapshot[name] = value.isoformat() if isinstance(value, datetime.date) else value
-    snapshot["budget_lines"] = [{"label": line.label, "category": line.category, "amount_cents": line.amount_cents} for line in campaign.budget_lines.all()]
+    snapshot = _as_json(_values_of(campaign))
+    snapshot["budget_lines"] = [asdict(line) for line in _lines_of(campaign)]
+    snapshot["images"] = [{"id": image.pk, "alt_text": image.alt_text} for image in campaign.images.all() if image.published]
+    return snapshot
+
+
+# --- Revisions: a change to an approved or live campaign waits for the animator ---
+# Every function here runs under the campaign's row lock (_lock): two edits, or an edit
+# and a decision, are serialised, and each reads the revision the other left.
+
+
+def _open_revision(campaign: Campaign) -> CampaignRevision | None:
+    return selectors.campaign_open_revision(campaign=campaign)
+
+
+def _revision_values(revision: CampaignRevision) -> dict:
+    return selectors.revision_values(revision)
+
+
+def _revision_lines(revision: CampaignRevision) -> list[BudgetLineData]:
+    return [BudgetLineData(**line) for line in revision.budget_lines]
+
+
+def campaign_revision_snapshot(*, campaign: Campaign, revision: CampaignRevision) -> dict:
+    """The campaign as it would be public once its revision is approved, shaped as campaign_snapshot."""
+    snapshot = dict(revision.values)
+    snapshot["budget_lines"] = list(revision.budget_lines)
+    # Published and pending pictures alike: the revision publishes its own.
     snapshot["images"] = [{"id": image.pk, "alt_text": image.alt_text} for image in campaign.images.all()]
     return snapshot
+
+
+def _revision_propose(*, campaign: Campaign, revision: CampaignRevision | None, actor, values: dict, lines: list[BudgetLineData]) -> None:
+    """Write the teacher's proposal into the campaign's open revision (created if none), as a new version."""
+    now = timezone.now()
+    if revision is None:
+        revision = CampaignRevision(campaign=campaign, version=0, submitted_at=now)
+    # The animator hears of a new proposal, or of one sent back after their remarks; not of each further save.
+    sent_to_review = revision.pk is None or revision.state == RevisionState.CHANGES_REQUESTED
+    revision.author = actor
+    revision.values = _as_json(values)
+    revision.budget_lines = [asdict(line) for line in lines]
+    revision.version += 1
+    if revision.state == RevisionState.CHANGES_REQUESTED:
+        revision.state, revision.submitted_at = RevisionState.PENDING, now
+    revision.save()
+    if _revision_withdraw_if_empty(campaign=campaign, revision=revision):
+        return
+    if sent_to_review:
+        _notify_revision(revision, RevisionState.PENDING)
+
+
+def _revision_withdraw_if_empty(*, campaign: Campaign, revision: CampaignRevision) -> bool:
+    """A proposal edited back to the public version, without a new picture, is no change: nothing to review."""
+    if _revision_values(revision) != _clean_text(_values_of(campaign)) or _revision_lines(revision) != _lines_of(campaign):
+        return False
+    if campaign.images.filter(published=False).exists():
+        return False
+    _revision_close(campaign=campaign, revision=revision, state=RevisionState.DISCARDED)
+    return True
+
+
+def _revision_close(*, campaign: Campaign, revision: CampaignRevision, state: str) -> None:
+    """Close a revision that will not be applied; its pictures, never public, go with it."""
+    revision.state, revision.closed_at = state, timezone.now()
+    revision.save(update_fields=["state", "closed_at", "updated_at"])
+    _pictures_delete(campaign.images.filter(published=False))
+
+
+def _revision_apply(*, campaign: Campaign, revision: CampaignRevision) -> None:
+    """Write the approved proposal onto the campaign: fields, budget, pictures, the new approved snapshot."""
+    values, lines = _revision_values(revision), _revision_lines(revision)
+    # The rules again: the campaign may have gone live, or lost its goal exception, since the proposal.
+    errors = _check_edit(campaign, values, lines)
+    if not errors and values["deadline"] < timezone.localdate():
+        errors["deadline"] = _("La date de fin de la collecte est passée : choisissez-en une nouvelle.")
+    _raise_if(errors)
+    for name in EDITABLE_FIELDS:
+        setattr(campaign, name, values[name])
+    campaign.description_html = render_markdown(campaign.description)
+    _write_budget(campaign, lines)
+    campaign.images.filter(published=False).update(published=True)
+    campaign.approved_snapshot = campaign_snapshot(campaign)
+    campaign.save()
+    public_cache_bump_on_commit(campaign.pk)
+
+
+# The animator's decisions on a revision; each leaves the campaign's status as it is.
+REVISION_DECISIONS = (RevisionState.APPROVED, RevisionState.CHANGES_REQUESTED, RevisionState.REJECTED)
+
+
+@transaction.atomic
+def campaign_revision_decide(*, actor, campaign: Campaign, version: int | None, to_state: str, message: str = "") -> CampaignRevision:
+    """Approve (apply), send back (changes requested) or reject (discard) the open revision of an
+    approved or live campaign. The campaign stays public whatever the decision.
+
+    `version` is the one the animator read: a proposal the teacher changed since is refused
+    (409), never applied unseen.
+    """
+    to_state = RevisionState(to_state)
+    if to_state not in REVISION_DECISIONS:
+        raise ValueError(to_state)
+    locked = _lock(campaign)
+    if not selectors.is_campaign_reviewer(actor, locked):
+        raise _forbidden(_("Seul·e l'animateur·rice de l'AD du projet peut le relire."))
+    revision = _open_revision(locked) if locked.status in REVISED_STATUSES else None
+    if revision is None or revision.state != RevisionState.PENDING:
+        raise ConflictError(_("Ce projet est « %(status)s » et aucune modification n'y attend de relecture.") % {"status": locked.get_status_display()})
+    if version is None:
+        raise ApplicationError(
+            _("Indiquez la version de la modification que vous avez relue."), field_errors={"revision_version": _("Version obligatoire.")}
+        )
+    if version != revision.version:
+        raise ConflictError(_("L'enseignant·e a changé sa modification depuis que vous l'avez ouverte : relisez-la avant de décider."))
+    if to_state == RevisionState.REJECTED:
+        _revision_close(campaign=locked, revision=revision, state=to_state)
+    else:
+        if to_state == RevisionState.APPROVED:
+            _revision_apply(campaign=locked, revision=revision)
+            revision.closed_at = timezone.now()
+        # Sent back (changes requested), it stays open: the teacher's next save sends it to review again.
+        revision.state = to_state
+        revision.save(update_fields=["state", "closed_at", "updated_at"])
+    _notify_revision(revision, to_state, message)
+    _sync(campaign, locked)
+    return revision
+
+
+def _notify_revision(revision: CampaignRevision, state: str, message: str = "") -> None:
+    from .tasks import campaign_notify_revision
+
+    # The state and the message travel with the job: the revision may have moved on when it runs.
+    campaign_notify_revision.delay_on_commit(revision.pk, str(state), message)
 
 
 def _dispatch_by_name(task_name: str, *args) -> None:
@@ -531,6 +665,11 @@ def campaign_transition(*, campaign: Campaign, to_status: str, actor=None, comme
     elif to_status in (Status.SUCCEEDED, *REFUNDING_STATUSES):
         locked.ended_at = now
         update_fields.append("ended_at")
+    if from_status in REVISED_STATUSES and to_status not in REVISED_STATUSES:
+        # A change waiting for review has no campaign left to change: out of the queue, with its pictures.
+        revision = _open_revision(locked)
+        if revision is not None:
+            _revision_close(campaign=locked, revision=revision, state=RevisionState.DISCARDED)
     locked.status = to_status
     locked.save(update_fields=update_fields)
     transition = CampaignTransition.objects.create(campaign=locked, actor=actor, from_status=from_status, to_status=to_status, comment=comment or "")

@@ -43,3 +43,19 @@ def campaign_notify_transition(transition_id: int) -> int:
     from .emails import campaign_transition_email_send
 
     return campaign_transition_email_send(transition_id=transition_id)
+
+
+@shared_task(
+    name="trousse.campaigns.tasks.campaign_notify_revision",
+    base=DispatchSafeTask,
+    acks_late=True,
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def campaign_notify_revision(revision_id: int, state: str, message: str = "") -> int:
+    from .emails import campaign_revision_email_send
+
+    return campaign_revision_email_send(revision_id=revision_id, state=state, message=message)

@@ -16,7 +16,7 @@ class ReviewAdmin(admin.ModelAdmin):
     list_display = ["campaign", "decision", "reviewer", "created_at"]
     list_filter = ["decision"]
     search_fields = ["campaign__title", "reviewer__email"]
-    readonly_fields = ["campaign", "reviewer", "decision", "message", "transition", "created_at"]
+    readonly_fields = ["campaign", "reviewer", "decision", "message", "transition", "revision", "created_at"]
     inlines = [ReviewCommentInline]
 
     def has_add_permission(self, request):

@@ -1,6 +1,8 @@
-"""The animator's API: the queue, the three decisions, the diff; the audit trail for everyone working on a campaign."""
+"""The animator's API: the queue, the three decisions, the diff, a live campaign's pending change;
+the audit trail for everyone working on a campaign."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -12,7 +14,8 @@ from rest_framework.views import APIView
 
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
-from trousse.campaigns.models import Campaign
+from trousse.campaigns.apis import CampaignRevisionOutput
+from trousse.campaigns.models import REVISED_STATUSES, Campaign
 
 from . import selectors, services
 from .models import Review
@@ -24,11 +27,25 @@ def _campaign(request, slug: str) -> Campaign:
     return campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
 
 
+# Decisions on an approved or live campaign are on its pending revision: they name the version read.
+REVISION_VERSION_HELP = (
+    "Pour un projet validé ou en collecte (sa modification en attente) : la `version` de la modification relue "
+    "(GET …/review/revision/). Obligatoire dans ce cas ; 409 si l'enseignant·e l'a changée depuis."
+)
+
+
+def _revision_version_field():
+    return serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1, default=None, help_text=REVISION_VERSION_HELP)
+
+
 class ReviewOutput(serializers.Serializer):
     id = serializers.IntegerField()
     decision = serializers.CharField()
     message = serializers.CharField()
     campaign_status = serializers.CharField(source="campaign.status")
+    revision_version = serializers.IntegerField(
+        source="revision.version", allow_null=True, help_text="La version de la modification décidée ; null pour un projet en relecture."
+    )
     created_at = serializers.DateTimeField()
     field_comments = serializers.SerializerMethodField()
 
@@ -53,6 +70,8 @@ class ReviewQueueApi(APIView):
         waiting_since = serializers.DateTimeField(allow_null=True)
         waiting_seconds = serializers.SerializerMethodField()
         is_resubmission = serializers.BooleanField()
+        is_revision = serializers.BooleanField(help_text="Une modification d'un projet validé ou en collecte : il reste en ligne pendant la relecture.")
+        revision_version = serializers.IntegerField(allow_null=True, help_text="La version de cette modification, à renvoyer avec la décision.")
 
         class Meta:
             ref_name = "ReviewQueueItem"
@@ -75,16 +94,23 @@ class ReviewQueueApi(APIView):
 class ReviewApproveApi(APIView):
     class InputSerializer(serializers.Serializer):
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        revision_version = _revision_version_field()
 
         class Meta:
             ref_name = "ReviewApproveInput"
 
-    @extend_schema(tags=TAG, summary="Valider un projet", request=InputSerializer, responses=ReviewOutput)
+    @extend_schema(
+        tags=TAG,
+        summary="Valider un projet, ou la modification d'un projet validé ou en collecte",
+        description="Une modification validée est publiée aussitôt ; le projet garde son état.",
+        request=InputSerializer,
+        responses=ReviewOutput,
+    )
     def post(self, request, slug: str):
         campaign = _campaign(request, slug)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        review = services.review_approve(actor=request.user, campaign=campaign, comment=serializer.validated_data["comment"])
+        review = services.review_approve(actor=request.user, campaign=campaign, **serializer.validated_data)
         return Response(ReviewOutput(review).data)
 
 
@@ -92,6 +118,7 @@ class ReviewRequestChangesApi(APIView):
     class InputSerializer(serializers.Serializer):
         field_comments = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=5000), required=False, default=dict)
         message = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        revision_version = _revision_version_field()
 
         class Meta:
             ref_name = "ReviewRequestChangesInput"
@@ -99,7 +126,8 @@ class ReviewRequestChangesApi(APIView):
     @extend_schema(
         tags=TAG,
         summary="Demander des modifications, champ par champ",
-        description="`field_comments` associe un champ (title, summary, description, budget_lines, images…) à une remarque.",
+        description="`field_comments` associe un champ (title, summary, description, budget_lines, images…) à une remarque. "
+        "Pour un projet validé ou en collecte, c'est sa modification qui revient à l'enseignant·e ; le projet reste en ligne.",
         request=InputSerializer,
         responses=ReviewOutput,
     )
@@ -114,16 +142,23 @@ class ReviewRequestChangesApi(APIView):
 class ReviewRejectApi(APIView):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=5000)
+        revision_version = _revision_version_field()
 
         class Meta:
             ref_name = "ReviewRejectInput"
 
-    @extend_schema(tags=TAG, summary="Refuser un projet", request=InputSerializer, responses=ReviewOutput)
+    @extend_schema(
+        tags=TAG,
+        summary="Refuser un projet, ou la modification d'un projet validé ou en collecte",
+        description="Une modification refusée est abandonnée ; le projet reste en ligne, inchangé.",
+        request=InputSerializer,
+        responses=ReviewOutput,
+    )
     def post(self, request, slug: str):
         campaign = _campaign(request, slug)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        review = services.review_reject(actor=request.user, campaign=campaign, reason=serializer.validated_data["reason"])
+        review = services.review_reject(actor=request.user, campaign=campaign, **serializer.validated_data)
         return Response(ReviewOutput(review).data)
 
 
@@ -137,12 +172,43 @@ class CampaignDiffApi(APIView):
         class Meta:
             ref_name = "FieldChange"
 
-    @extend_schema(tags=TAG, summary="Ce qui a changé depuis la dernière validation", responses=OutputSerializer(many=True))
+    @extend_schema(
+        tags=TAG,
+        summary="Ce qui a changé depuis la dernière validation",
+        description="Pour un projet validé ou en collecte : sa modification en attente, face à ce que le public voit.",
+        responses=OutputSerializer(many=True),
+    )
     def get(self, request, slug: str):
         campaign = _campaign(request, slug)
         if not (campaign_selectors.is_campaign_reviewer(request.user, campaign) or campaign_selectors.is_campaign_teacher(request.user, campaign)):
             raise PermissionDenied(_("Les changements sont visibles de l'enseignant·e et de l'animateur·rice du projet."))
         return Response(self.OutputSerializer(selectors.campaign_diff(campaign=campaign), many=True).data)
+
+
+class CampaignRevisionApi(APIView):
+    class OutputSerializer(CampaignRevisionOutput):
+        changes = CampaignDiffApi.OutputSerializer(many=True)
+
+        class Meta:
+            ref_name = "CampaignRevisionReview"
+
+    @extend_schema(
+        tags=TAG,
+        summary="La modification en attente d'un projet validé ou en collecte",
+        description="Le projet reste en ligne, tel que validé, jusqu'à la décision. `changes` compare la proposition à ce que le public voit ; "
+        "une décision renvoie `version`. 404 sans modification en cours.",
+        responses=OutputSerializer,
+    )
+    def get(self, request, slug: str):
+        campaign = _campaign(request, slug)
+        if not (campaign_selectors.is_campaign_reviewer(request.user, campaign) or campaign_selectors.is_campaign_teacher(request.user, campaign)):
+            raise PermissionDenied(_("Les changements sont visibles de l'enseignant·e et de l'animateur·rice du projet."))
+        revision = campaign_selectors.campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
+        if revision is None:
+            raise Http404(_("Aucune modification de ce projet n'attend de relecture."))
+        revision.changes = selectors.campaign_diff(campaign=campaign, revision=revision)
+        revision.pending_images = [image for image in campaign.images.all() if not image.published]
+        return Response(self.OutputSerializer(revision).data)
 
 
 class ReviewCommentsApi(APIView):
@@ -170,6 +236,11 @@ class CampaignAuditTrailApi(APIView):
         comment = serializers.CharField()
         decision = serializers.CharField()
         field_comments = serializers.SerializerMethodField()
+        kind = serializers.ChoiceField(
+            choices=[selectors.TRANSITION_ENTRY, selectors.REVISION_ENTRY],
+            help_text="`transition` : le projet change d'état ; `revision` : sa modification en attente (les états sont alors vides).",
+        )
+        label = serializers.CharField(help_text="Pour une entrée `revision`, ce qui s'est passé.")
 
         class Meta:
             ref_name = "AuditEntry"

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from trousse.campaigns.models import Campaign, CampaignTransition
+from trousse.campaigns.models import Campaign, CampaignRevision, CampaignTransition
 
 
 class Decision(models.TextChoices):
@@ -12,13 +13,15 @@ class Decision(models.TextChoices):
 
 
 class Review(models.Model):
-    """One decision of an animator on a submitted campaign (the transition holds the status move)."""
+    """One decision of an animator: on a submitted campaign (its transition holds the status move),
+    or on the revision of an approved or live campaign (no status moves: the revision's state does)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("projet"))
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("relu par"))
     decision = models.CharField(_("décision"), max_length=20, choices=Decision.choices)
     message = models.TextField(_("message"), blank=True)
-    transition = models.OneToOneField(CampaignTransition, on_delete=models.PROTECT, related_name="review")
+    transition = models.OneToOneField(CampaignTransition, on_delete=models.PROTECT, null=True, blank=True, related_name="review")
+    revision = models.ForeignKey(CampaignRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="reviews")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -26,6 +29,12 @@ class Review(models.Model):
         verbose_name_plural = _("relectures")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["campaign", "created_at"], name="review_campaign_time")]
+        constraints = [
+            models.CheckConstraint(
+                name="review_of_a_transition_or_a_revision",
+                condition=Q(transition__isnull=False, revision__isnull=True) | Q(transition__isnull=True, revision__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} – {self.get_decision_display()}"

@@ -4,7 +4,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,8 +13,20 @@ from django.utils.translation import gettext_lazy
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns.markdown import normalise_newlines
-from trousse.campaigns.models import BudgetCategory, Campaign, CampaignTransition, SchoolLevel, Status, Theme
-from trousse.campaigns.services import EDITABLE_FIELDS, campaign_snapshot
+from trousse.campaigns.models import (
+    EDITABLE_FIELDS,
+    OPEN_REVISION_STATES,
+    REVISED_STATUSES,
+    BudgetCategory,
+    Campaign,
+    CampaignRevision,
+    CampaignTransition,
+    RevisionState,
+    SchoolLevel,
+    Status,
+    Theme,
+)
+from trousse.campaigns.services import campaign_revision_snapshot, campaign_snapshot
 from trousse.money import format_euros
 
 from .models import Decision, Review
@@ -36,6 +49,15 @@ class FieldChange:
     after: str
 
 
+# Audit entries are moves of the campaign (from → to) or events of a revision, which moves nothing.
+TRANSITION_ENTRY, REVISION_ENTRY = "transition", "revision"
+_REVISION_DECISION_LABELS = {
+    Decision.APPROVED: gettext_lazy("Modification validée et publiée"),
+    Decision.CHANGES_REQUESTED: gettext_lazy("Modifications demandées sur la modification"),
+    Decision.REJECTED: gettext_lazy("Modification refusée"),
+}
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: datetime.datetime
@@ -47,21 +69,30 @@ class AuditEntry:
     comment: str
     decision: str = ""
     field_comments: list[tuple[str, str, str]] = field(default_factory=list)  # (field, label, remark)
+    kind: str = TRANSITION_ENTRY
+    label: str = ""  # what happened, for a revision's entry (no status moved)
 
 
 def review_queue(*, actor) -> QuerySet[Campaign]:
-    """Submitted campaigns of the animator's ADs, longest waiting first, with `waiting_since`
-    and `is_resubmission` (already approved once: the diff matters)."""
+    """What the animator's ADs have to review, longest waiting first: submitted campaigns and the
+    pending revisions of approved or live ones (`is_revision`, `revision_version`; the campaign stays
+    public meanwhile), with `waiting_since` and `is_resubmission` (already approved once: the diff matters)."""
     scope = actor_scope(actor)
-    campaigns = Campaign.objects.filter(status=Status.SUBMITTED)
+    pending = CampaignRevision.objects.filter(campaign_id=OuterRef("pk"), state=RevisionState.PENDING)
+    campaigns = Campaign.objects.filter(Q(status=Status.SUBMITTED) | Q(Exists(pending), status__in=REVISED_STATUSES))
     if not scope.is_federation_admin:
         if not scope.animator_of:
             return campaigns.none()
         campaigns = campaigns.filter(cooperative__ad_id__in=scope.animator_of)
     return (
         campaigns.select_related("cooperative__ad", "teacher")
-        .annotate(waiting_since=F("submitted_at"), is_resubmission=ExpressionWrapper(Q(approved_snapshot__isnull=False), output_field=BooleanField()))
-        .order_by(F("submitted_at").asc(nulls_first=True), "pk")
+        .annotate(
+            revision_version=Subquery(pending.values("version")[:1]),
+            waiting_since=Coalesce(Subquery(pending.values("submitted_at")[:1]), F("submitted_at")),
+            is_revision=ExpressionWrapper(Q(revision_version__isnull=False), output_field=BooleanField()),
+            is_resubmission=ExpressionWrapper(Q(approved_snapshot__isnull=False), output_field=BooleanField()),
+        )
+        .order_by(F("waiting_since").asc(nulls_first=True), "pk")
     )
 
 
@@ -91,12 +122,24 @@ def _comparable(value):
     return normalise_newlines(value) if isinstance(value, str) else value
 
 
-def campaign_diff(*, campaign: Campaign) -> list[FieldChange]:
-    """What changed since the last approval, field by field; empty for a campaign never approved."""
-    before = campaign.approved_snapshot
-    if not before:
+def campaign_diff(*, campaign: Campaign, revision: CampaignRevision | None = None) -> list[FieldChange]:
+    """What the animator approves, field by field, against the last approved version.
+
+    For an approved or live campaign: its open revision (`revision`, read if not given) against
+    what the public sees now. For a submitted one: the campaign against its approved snapshot,
+    empty if it was never approved.
+    """
+    if campaign.status in REVISED_STATUSES:
+        revision = revision or campaign_selectors.campaign_open_revision(campaign=campaign)
+        if revision is None:
+            return []
+        return _changes(campaign_snapshot(campaign), campaign_revision_snapshot(campaign=campaign, revision=revision))
+    if not campaign.approved_snapshot:
         return []
-    after = campaign_snapshot(campaign)
+    return _changes(campaign.approved_snapshot, campaign_snapshot(campaign))
+
+
+def _changes(before: dict, after: dict) -> list[FieldChange]:
     changes = []
     for name, label in REVIEWABLE_FIELDS.items():
         old, new = before.get(name), after.get(name)
@@ -111,11 +154,15 @@ def campaign_diff(*, campaign: Campaign) -> list[FieldChange]:
 
 
 def open_review_comments(*, campaign: Campaign) -> dict[str, str]:
-    """The remarks of the last request for changes, while the teacher works on them (draft) or
-    until the animator decides again (submitted)."""
-    if campaign.status not in (Status.DRAFT, Status.SUBMITTED):
+    """The remarks of the last request for changes, while the teacher works on them (draft, or an
+    open revision sent back) or until the animator decides again (submitted, or revision pending)."""
+    if campaign.status in (Status.DRAFT, Status.SUBMITTED):
+        reviews = Review.objects.filter(campaign_id=campaign.pk, revision__isnull=True)
+    elif campaign.status in REVISED_STATUSES:
+        reviews = Review.objects.filter(revision__campaign_id=campaign.pk, revision__state__in=OPEN_REVISION_STATES)
+    else:
         return {}
-    review = Review.objects.filter(campaign_id=campaign.pk).order_by("-created_at", "-id").prefetch_related("comments").first()
+    review = reviews.order_by("-created_at", "-id").prefetch_related("comments").first()
     if review is None or review.decision != Decision.CHANGES_REQUESTED:
         return {}
     comments = {comment.field: comment.body for comment in review.comments.all()}
@@ -152,9 +199,32 @@ def campaign_audit_trail(*, actor, campaign: Campaign) -> list[AuditEntry]:
                 to_label=str(Status(transition.to_status).label),
                 comment=transition.comment,
                 decision=review.decision if review else "",
-                field_comments=[(comment.field, str(REVIEWABLE_FIELDS.get(comment.field, comment.field)), comment.body) for comment in review.comments.all()]
-                if review
-                else [],
+                field_comments=_field_comments(review) if review else [],
             )
         )
-    return entries
+    revisions = (
+        CampaignRevision.objects.filter(campaign_id=campaign.pk)
+        .select_related("author")
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer").prefetch_related("comments")))
+    )
+    for revision in revisions:
+        # Changes to the approved campaign: its status stays, so the entry says what happened instead.
+        revision_entry = {"from_status": "", "to_status": "", "from_label": "", "to_label": "", "kind": REVISION_ENTRY}
+        entries.append(AuditEntry(at=revision.created_at, actor=str(revision.author), comment="", label=_("Modification proposée"), **revision_entry))
+        for review in revision.reviews.all():
+            entries.append(
+                AuditEntry(
+                    at=review.created_at,
+                    actor=str(review.reviewer),
+                    comment=review.message,
+                    decision=review.decision,
+                    field_comments=_field_comments(review),
+                    label=str(_REVISION_DECISION_LABELS[review.decision]),
+                    **revision_entry,
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _field_comments(review: Review) -> list[tuple[str, str, str]]:
+    return [(comment.field, str(REVIEWABLE_FIELDS.get(comment.field, comment.field)), comment.body) for comment in review.comments.all()]

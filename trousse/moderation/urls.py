@@ -8,6 +8,7 @@ urlpatterns = [
     path("campaigns/<slug:slug>/review/request-changes/", apis.ReviewRequestChangesApi.as_view(), name="review-request-changes"),
     path("campaigns/<slug:slug>/review/reject/", apis.ReviewRejectApi.as_view(), name="review-reject"),
     path("campaigns/<slug:slug>/review/diff/", apis.CampaignDiffApi.as_view(), name="review-diff"),
+    path("campaigns/<slug:slug>/review/revision/", apis.CampaignRevisionApi.as_view(), name="review-revision"),
     path("campaigns/<slug:slug>/review/comments/", apis.ReviewCommentsApi.as_view(), name="review-comments"),
     path("campaigns/<slug:slug>/audit/", apis.CampaignAuditTrailApi.as_view(), name="campaign-audit"),
 ]
