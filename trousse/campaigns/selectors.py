@@ -9,6 +9,7 @@ not act on it gets a 403 (the services raise it).
 
 import datetime
 import functools
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -134,8 +135,8 @@ def _public_id_sql() -> str:
 
 # --- The public campaign page, read with plain SQL ---------------------------------
 # The page is built from the database on every request when nothing is cached, and the
-# ORM's query building and prefetching cost ten times the queries themselves: four plain
-# queries (SQL written once per process), read into small objects.
+# ORM's query building and prefetching cost ten times the queries themselves: one plain
+# statement (SQL written once per process), read into small objects.
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ _PAGE_CAMPAIGN_FIELDS = _in_model_order(Campaign, {
 })  # fmt: skip
 _PAGE_COOPERATIVE_FIELDS = _in_model_order(Cooperative, {"id", "ad_id", "school_name", "city"})
 _PAGE_AD_FIELDS = _in_model_order(DepartmentalAssociation, {"id", "number"})
-_PAGE_PICTURE_FIELDS = ("large", "thumbnail", "width", "height", "alt_text", "published")
+_PAGE_PICTURE_FIELDS = ("large", "thumbnail", "width", "height", "alt_text")
 _PAGE_LINE_FIELDS = ("label", "category", "amount_cents")
 _PAGE_NEWS_FIELDS = ("title", "body_html", "created_at")
 # Lazy labels: translated when the page shows them.
@@ -219,66 +220,59 @@ _STATUS_LABELS = dict(Status.choices)
 
 
 def campaign_page_public(*, campaign_id: int) -> CampaignPage:
-    """The public page's campaign (see campaign_get_public_id); Http404 unless it is public now."""
+    """The public page's campaign (see campaign_get_public_id); Http404 unless it is public now.
+
+    One statement: the campaign with its cooperative and AD, and its pictures, budget
+    lines and news as JSON arrays (a round trip and a plan each would cost more than
+    the rows themselves).
+    """
+    sql, converters = _page_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id, *map(str, PUBLIC_STATUSES)])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("campaign")
+    row = _converted(row, converters)
+    cooperative_start = len(_PAGE_CAMPAIGN_FIELDS)
+    ad_start = cooperative_start + len(_PAGE_COOPERATIVE_FIELDS)
+    lists_start = ad_start + len(_PAGE_AD_FIELDS)
+    campaign = Campaign.from_db(connection.alias, _PAGE_CAMPAIGN_FIELDS, row[:cooperative_start])
+    campaign.cooperative = Cooperative.from_db(connection.alias, _PAGE_COOPERATIVE_FIELDS, row[cooperative_start:ad_start])
+    campaign.cooperative.ad = DepartmentalAssociation.from_db(connection.alias, _PAGE_AD_FIELDS, row[ad_start:lists_start])
+    pictures, lines, news = (_json_rows(value) for value in row[lists_start:])
+    # The storage builds the addresses, as FieldFile.url does (local disk or S3).
+    storage = CampaignImage._meta.get_field("large").storage
     return CampaignPage(
-        campaign=_page_campaign(campaign_id),
-        pictures=_page_pictures(campaign_id),
-        budget_lines=_page_budget_lines(campaign_id),
-        news=_page_news(campaign_id),
+        campaign=campaign,
+        pictures=[
+            PublicPicture(large_url=storage.url(large), thumbnail_url=storage.url(thumbnail), width=width, height=height, alt_text=alt_text)
+            for large, thumbnail, width, height, alt_text in pictures
+        ],
+        budget_lines=[
+            PublicBudgetLine(label=label, category_label=_CATEGORY_LABELS.get(category, category), amount_cents=amount_cents)
+            for label, category, amount_cents in lines
+        ],
+        news=[PublicNews(title=title, body_html=body_html, created_at=_json_datetime(created_at)) for title, body_html, created_at in news],
     )
 
 
-def _page_campaign(campaign_id: int) -> Campaign:
-    """The campaign with its cooperative and AD, as select_related would give them."""
-    sql, converters = _page_campaign_sql()
-    rows = _rows(sql, [campaign_id, *map(str, PUBLIC_STATUSES)], converters)
-    if not rows:
-        raise Http404("campaign")
-    row = rows[0]
-    cooperative_start = len(_PAGE_CAMPAIGN_FIELDS)
-    ad_start = cooperative_start + len(_PAGE_COOPERATIVE_FIELDS)
-    campaign = Campaign.from_db(connection.alias, _PAGE_CAMPAIGN_FIELDS, row[:cooperative_start])
-    campaign.cooperative = Cooperative.from_db(connection.alias, _PAGE_COOPERATIVE_FIELDS, row[cooperative_start:ad_start])
-    campaign.cooperative.ad = DepartmentalAssociation.from_db(connection.alias, _PAGE_AD_FIELDS, row[ad_start:])
-    return campaign
+def _json_rows(value) -> list:
+    # psycopg decodes json itself; SQLite hands back the text (and NULL for no row on PostgreSQL).
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
 
 
-def _page_pictures(campaign_id: int) -> list[PublicPicture]:
-    sql, converters = _page_rows_sql(CampaignImage, _PAGE_PICTURE_FIELDS, ("position", "id"))
-    # The storage builds the addresses, as FieldFile.url does (local disk or S3).
-    storage = CampaignImage._meta.get_field("large").storage
-    return [
-        PublicPicture(large_url=storage.url(large), thumbnail_url=storage.url(thumbnail), width=width, height=height, alt_text=alt_text)
-        for large, thumbnail, width, height, alt_text, published in _rows(sql, [campaign_id], converters)
-        # A picture of a revision the animator has not approved yet is not public.
-        if published
-    ]
-
-
-def _page_budget_lines(campaign_id: int) -> list[PublicBudgetLine]:
-    sql, converters = _page_rows_sql(BudgetLine, _PAGE_LINE_FIELDS, ("position", "id"))
-    return [
-        PublicBudgetLine(label=label, category_label=_CATEGORY_LABELS.get(category, category), amount_cents=amount_cents)
-        for label, category, amount_cents in _rows(sql, [campaign_id], converters)
-    ]
-
-
-def _page_news(campaign_id: int) -> list[PublicNews]:
-    sql, converters = _page_rows_sql(CampaignUpdate, _PAGE_NEWS_FIELDS, ("-created_at", "-id"))
-    return [PublicNews(title=title, body_html=body_html, created_at=created_at) for title, body_html, created_at in _rows(sql, [campaign_id], converters)]
-
-
-def _rows(sql: str, params: list, converters: dict) -> list[tuple]:
-    """The rows as the ORM would read them, its converters applied (SQLite returns dates as text)."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if converters:
-        rows = [_converted(row, converters) for row in rows]
-    return rows
+def _json_datetime(text: str) -> datetime.datetime:
+    # PostgreSQL writes the offset (the connection's time zone is UTC); SQLite stores naive UTC.
+    value = datetime.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
 def _converted(row: tuple, converters: dict) -> tuple:
+    """The row as the ORM would read it, its converters applied (SQLite returns dates as text)."""
+    if not converters:
+        return row
     values = list(row)
     for index, (functions, column) in converters.items():
         for function in functions:
@@ -308,13 +302,19 @@ def _select_list(columns: list) -> str:
 
 
 @functools.cache
-def _page_campaign_sql() -> tuple[str, dict]:
+def _page_sql() -> tuple[str, dict]:
     quote = connection.ops.quote_name
     columns = _columns(Campaign, _PAGE_CAMPAIGN_FIELDS) + _columns(Cooperative, _PAGE_COOPERATIVE_FIELDS) + _columns(DepartmentalAssociation, _PAGE_AD_FIELDS)
     campaign, cooperative, ad = (quote(model._meta.db_table) for model in (Campaign, Cooperative, DepartmentalAssociation))
+    lists = (
+        # A picture of a revision the animator has not approved yet is not public.
+        _json_list_sql(CampaignImage, _PAGE_PICTURE_FIELDS, ("position", "id"), published=True),
+        _json_list_sql(BudgetLine, _PAGE_LINE_FIELDS, ("position", "id")),
+        _json_list_sql(CampaignUpdate, _PAGE_NEWS_FIELDS, ("-created_at", "-id")),
+    )
     statuses = ", ".join(["%s"] * len(PUBLIC_STATUSES))
     sql = (
-        f"SELECT {_select_list(columns)} FROM {campaign} "
+        f"SELECT {_select_list(columns)}, {', '.join(lists)} FROM {campaign} "
         f"INNER JOIN {cooperative} ON {cooperative}.{quote('id')} = {campaign}.{quote(Campaign._meta.get_field('cooperative').column)} "
         f"INNER JOIN {ad} ON {ad}.{quote('id')} = {cooperative}.{quote(Cooperative._meta.get_field('ad').column)} "
         f"WHERE {campaign}.{quote('id')} = %s AND {campaign}.{quote(Campaign._meta.get_field('status').column)} IN ({statuses})"
@@ -322,14 +322,23 @@ def _page_campaign_sql() -> tuple[str, dict]:
     return sql, _converters_for(columns)
 
 
-@functools.cache
-def _page_rows_sql(model, names: tuple[str, ...], order_by: tuple[str, ...]) -> tuple[str, dict]:
-    """SELECT names FROM the model's table WHERE campaign_id = %s, ordered as order_by ("-created_at": descending)."""
+def _json_list_sql(model, names: tuple[str, ...], order_by: tuple[str, ...], **flags: bool) -> str:
+    """The campaign's rows of `model` as one JSON array of [names...], ordered as order_by ("-created_at": descending).
+
+    `flags` keeps only the rows whose boolean fields have these values (published=True).
+    """
     quote = connection.ops.quote_name
-    columns = _columns(model, names)
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
     order = ", ".join(quote(model._meta.get_field(name.lstrip("-")).column) + (" DESC" if name.startswith("-") else "") for name in order_by)
-    sql = f"SELECT {_select_list(columns)} FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.get_field('campaign').column)} = %s ORDER BY {order}"
-    return sql, _converters_for(columns)
+    condition = " AND ".join(
+        [f"{quote(model._meta.get_field('campaign').column)} = {quote(Campaign._meta.db_table)}.{quote('id')}"]
+        + [f"{'' if value else 'NOT '}{quote(model._meta.get_field(name).column)}" for name, value in flags.items()]
+    )
+    if connection.vendor == "postgresql":
+        return f"(SELECT json_agg(json_build_array({columns}) ORDER BY {order}) FROM {table} WHERE {condition})"
+    # SQLite before 3.44 takes no ORDER BY inside an aggregate: it aggregates a sorted subquery, in order.
+    return f"(SELECT json_group_array(json_array({columns})) FROM (SELECT {columns} FROM {table} WHERE {condition} ORDER BY {order}))"
 
 
 def campaign_list_for_actor(*, actor) -> QuerySet[Campaign]:
