@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -123,6 +124,16 @@ def test_approving_publishes_the_revision_at_once_in_one_decision(client, teache
     assert "est validée" in mail.outbox[0].subject and "Merci pour la correction." in mail.outbox[0].body
     assert list(review_queue(actor=animator)) == []
     assert campaign_diff(campaign=live_campaign) == []
+
+
+def test_a_picture_waiting_for_review_is_on_no_public_page_even_built_afresh(client, teacher, live_campaign, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        picture = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    # Nothing cached: the page and the listing are built from the database.
+    cache.clear()
+    page = _page(client, live_campaign)
+    assert "Le phare" not in page and picture.large.url not in page
+    assert picture.thumbnail.url not in client.get(reverse("home")).content.decode()
 
 
 def test_request_changes_sends_the_revision_back_while_the_campaign_stays_public(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
