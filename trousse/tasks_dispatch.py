@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from smtplib import SMTPException
 from typing import Any
 
 from celery.contrib.django.task import DjangoTask
@@ -119,3 +120,17 @@ class DispatchSafeTask(DjangoTask):
 
     def apply_async_on_commit(self, args: tuple | None = None, kwargs: dict | None = None, **options: Any) -> None:
         transaction.on_commit(functools.partial(_publish, self, tuple(args or ()), dict(kwargs or {}), options))
+
+
+# What every e-mail job is: redelivered if its worker dies mid-send (acks_late),
+# retried with backoff and jitter while the mail server or the network fails, and
+# given up, visibly, after a bounded number of tries. `@shared_task(name=..., **EMAIL_JOB_OPTIONS)`.
+EMAIL_JOB_OPTIONS: dict[str, Any] = {
+    "base": DispatchSafeTask,
+    "acks_late": True,
+    "autoretry_for": (OSError, SMTPException),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}

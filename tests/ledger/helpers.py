@@ -3,12 +3,16 @@
 import io
 import itertools
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from tests import factories
 from trousse.campaigns.models import Campaign, Status
+from trousse.ledger import services
+from trousse.ledger.models import Expense, ExpensePaymentMethod
 from trousse.ledger.services import ledger_record_donation, ledger_record_refund
 from trousse.payments.models import DonationStatus
 
@@ -60,3 +64,20 @@ def succeeded_campaign(cooperative, *, raised_cents: int = 110_000, **fields) ->
     campaign = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, **fields)
     donate(campaign, raised_cents)
     return succeed(campaign)
+
+
+def expense_of(mandataire, campaign, *, receipt: bool = True, submit: bool = True, amount_cents: int = 12_000) -> Expense:
+    """An expense on the campaign's first budget line, through the services; submitted for review unless told not to."""
+    from .conftest import jpeg_bytes  # conftest imports this module
+
+    expense = services.expense_create(
+        actor=mandataire,
+        campaign=campaign,
+        budget_line=campaign.budget_lines.first(),
+        date=timezone.localdate(),
+        supplier="Cars du Marais",
+        amount_cents=amount_cents,
+        payment_method=ExpensePaymentMethod.TRANSFER,
+        receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg") if receipt else None,
+    )
+    return services.expense_submit(actor=mandataire, expense=expense) if submit else expense

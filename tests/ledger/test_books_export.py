@@ -3,17 +3,15 @@
 import csv
 import io
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from trousse.ledger import exports, selectors, services
-from trousse.ledger.models import AccountKind, ExpensePaymentMethod, TransactionKind
+from trousse.ledger.models import AccountKind, TransactionKind
 
-from .conftest import jpeg_bytes
-from .helpers import succeeded_campaign
+from .helpers import expense_of, succeeded_campaign
 
 HEADER = ["Date", "Libellé", "Compte", "Débit", "Crédit", "Projet", "Référence justificatif", "Code compte"]
 
@@ -38,17 +36,7 @@ def _funded(cooperative, treasurer, **fields):
 
 
 def _paid_expense(mandataire, campaign, treasurer, amount_cents=12_345):
-    expense = services.expense_create(
-        actor=mandataire,
-        campaign=campaign,
-        budget_line=campaign.budget_lines.first(),
-        date=timezone.localdate(),
-        supplier="Cars du Marais",
-        amount_cents=amount_cents,
-        payment_method=ExpensePaymentMethod.TRANSFER,
-        receipt=SimpleUploadedFile("t.jpg", jpeg_bytes(), content_type="image/jpeg"),
-    )
-    services.expense_submit(actor=mandataire, expense=expense)
+    expense = expense_of(mandataire, campaign, amount_cents=amount_cents)
     services.expense_approve(actor=treasurer, expense=expense)
     return services.expense_pay(actor=mandataire, expense=expense)
 

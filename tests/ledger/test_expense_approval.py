@@ -2,32 +2,16 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from trousse.exceptions import ApplicationError
 from trousse.ledger import services
-from trousse.ledger.models import Expense, ExpensePaymentMethod, ExpenseStatus, ExpenseTransition
+from trousse.ledger.models import Expense, ExpenseStatus, ExpenseTransition
 
-from .conftest import jpeg_bytes
+from .helpers import expense_of
 
 MISSING = "Cette dépense n'a pas de justificatif : cochez « Approuver sans justificatif » pour l'approuver quand même, ou demandez un complément."
-
-
-def _submitted(mandataire, campaign, *, receipt: bool) -> Expense:
-    expense = services.expense_create(
-        actor=mandataire,
-        campaign=campaign,
-        budget_line=campaign.budget_lines.first(),
-        date=timezone.localdate(),
-        supplier="Cars du Marais",
-        amount_cents=12_000,
-        payment_method=ExpensePaymentMethod.TRANSFER,
-        receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg") if receipt else None,
-    )
-    return services.expense_submit(actor=mandataire, expense=expense)
 
 
 def _approval(expense: Expense) -> ExpenseTransition:
@@ -38,7 +22,7 @@ def _approval(expense: Expense) -> ExpenseTransition:
 
 
 def test_the_service_refuses_an_expense_without_receipt_unless_confirmed(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=False)
+    expense = expense_of(mandataire, funded_campaign, receipt=False)
     # The submitter may never approve: they hear that first, not "tick the box".
     with pytest.raises(PermissionDenied):
         services.expense_approve(actor=mandataire, expense=expense, without_receipt_confirmed=False)
@@ -60,13 +44,13 @@ def test_the_service_refuses_an_expense_without_receipt_unless_confirmed(mandata
 
 
 def test_an_expense_with_its_receipt_needs_no_confirmation(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=True)
+    expense = expense_of(mandataire, funded_campaign, receipt=True)
     assert services.expense_approve(actor=treasurer, expense=expense).status == ExpenseStatus.APPROVED
     assert not _approval(expense).without_receipt
 
 
 def test_a_confirmation_given_for_an_expense_that_has_its_receipt_is_not_recorded(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=True)
+    expense = expense_of(mandataire, funded_campaign, receipt=True)
     services.expense_approve(actor=treasurer, expense=expense, without_receipt_confirmed=True)
     assert not _approval(expense).without_receipt
 
@@ -85,7 +69,7 @@ def _approve_url(expense: Expense) -> str:
 
 
 def test_the_api_refuses_an_expense_without_receipt_without_the_flag(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=False)
+    expense = expense_of(mandataire, funded_campaign, receipt=False)
     response = _api(treasurer).post(_approve_url(expense), {"comment": "Vu avec l'école"}, format="json")
     assert response.status_code == 400
     assert response.json() == {"detail": MISSING, "fields": {"without_receipt": MISSING}}
@@ -97,7 +81,7 @@ def test_the_api_refuses_an_expense_without_receipt_without_the_flag(mandataire,
 
 
 def test_the_api_approves_an_expense_without_receipt_with_the_flag(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=False)
+    expense = expense_of(mandataire, funded_campaign, receipt=False)
     response = _api(treasurer).post(_approve_url(expense), {"comment": "Vu avec l'école", "without_receipt": True}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == ExpenseStatus.APPROVED and response.json()["has_receipt"] is False
@@ -105,13 +89,13 @@ def test_the_api_approves_an_expense_without_receipt_with_the_flag(mandataire, t
 
 
 def test_the_api_reads_the_flag_from_a_form_post_too(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=False)
+    expense = expense_of(mandataire, funded_campaign, receipt=False)
     assert _api(treasurer).post(_approve_url(expense), {"without_receipt": "true"}).status_code == 200
     assert _approval(expense).without_receipt
 
 
 def test_the_api_approves_an_expense_with_its_receipt_without_the_flag(mandataire, treasurer, funded_campaign):
-    expense = _submitted(mandataire, funded_campaign, receipt=True)
+    expense = expense_of(mandataire, funded_campaign, receipt=True)
     response = _api(treasurer).post(_approve_url(expense), {}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["status"] == ExpenseStatus.APPROVED

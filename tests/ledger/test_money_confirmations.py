@@ -14,7 +14,7 @@ from trousse.ledger.models import BatchStatus, Expense, ExpensePaymentMethod, Ex
 from trousse.money import format_euros
 
 from .conftest import jpeg_bytes
-from .helpers import assert_ledger_ok, succeeded_campaign
+from .helpers import assert_ledger_ok, expense_of, succeeded_campaign
 
 
 def _page(response) -> str:
@@ -23,22 +23,6 @@ def _page(response) -> str:
 
 def _batch(treasurer, ad, *pairs):
     return services.disbursement_batch_create(actor=treasurer, ad=ad, requests=[services.DisbursementRequest(campaign=c, amount_cents=a) for c, a in pairs])
-
-
-def _expense(mandataire, campaign, *, receipt: bool, submit: bool = True, amount_cents: int = 12_000) -> Expense:
-    expense = services.expense_create(
-        actor=mandataire,
-        campaign=campaign,
-        budget_line=campaign.budget_lines.first(),
-        date=timezone.localdate(),
-        supplier="Cars du Marais",
-        amount_cents=amount_cents,
-        payment_method=ExpensePaymentMethod.TRANSFER,
-        receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg") if receipt else None,
-    )
-    if submit:
-        expense = services.expense_submit(actor=mandataire, expense=expense)
-    return expense
 
 
 # --- disbursement batches ---------------------------------------------------------------
@@ -124,7 +108,7 @@ def test_the_batch_is_named_with_a_24_hour_clock(client, ad, cooperative, treasu
 
 
 def test_approving_without_a_receipt_needs_the_ticked_box(client, mandataire, treasurer, funded_campaign):
-    expense = _expense(mandataire, funded_campaign, receipt=False)
+    expense = expense_of(mandataire, funded_campaign, receipt=False)
     url = reverse("books_expense", kwargs={"expense_id": expense.pk})
     client.force_login(treasurer)
     page = _page(client.get(url))
@@ -148,7 +132,7 @@ def test_approving_without_a_receipt_needs_the_ticked_box(client, mandataire, tr
 
 
 def test_an_expense_with_its_receipt_is_approved_without_the_box(client, mandataire, treasurer, funded_campaign):
-    expense = _expense(mandataire, funded_campaign, receipt=True)
+    expense = expense_of(mandataire, funded_campaign, receipt=True)
     url = reverse("books_expense", kwargs={"expense_id": expense.pk})
     client.force_login(treasurer)
     assert 'name="without_receipt"' not in _page(client.get(url))
@@ -167,7 +151,7 @@ def test_an_expense_with_its_receipt_is_approved_without_the_box(client, mandata
     ],
 )
 def test_each_decision_says_what_it_did(client, mandataire, treasurer, funded_campaign, action, comment, status, message):
-    expense = _expense(mandataire, funded_campaign, receipt=True)
+    expense = expense_of(mandataire, funded_campaign, receipt=True)
     client.force_login(treasurer)
     done = client.post(reverse("books_expense", kwargs={"expense_id": expense.pk}), {"action": action, "comment": comment}, follow=True)
     assert escape(message) in _page(done) and escape("C'est enregistré.") not in _page(done)
@@ -176,7 +160,7 @@ def test_each_decision_says_what_it_did(client, mandataire, treasurer, funded_ca
 
 
 def test_the_mandataires_actions_say_what_they_did(client, mandataire, treasurer, funded_campaign):
-    expense = _expense(mandataire, funded_campaign, receipt=False, submit=False, amount_cents=45_050)
+    expense = expense_of(mandataire, funded_campaign, receipt=False, submit=False, amount_cents=45_050)
     url = reverse("books_expense", kwargs={"expense_id": expense.pk})
     client.force_login(mandataire)
 

@@ -6,11 +6,9 @@ e-mail at worst goes twice, never zero times. The mail server unreachable is
 retried, spaced out with jitter.
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
-from trousse.tasks_dispatch import DispatchSafeTask
+from trousse.tasks_dispatch import EMAIL_JOB_OPTIONS, DispatchSafeTask
 
 
 @shared_task(
@@ -29,32 +27,14 @@ def campaigns_advance_by_date() -> dict[str, int]:
     return advance()
 
 
-@shared_task(
-    name="trousse.campaigns.tasks.campaign_notify_transition",
-    base=DispatchSafeTask,
-    acks_late=True,
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="trousse.campaigns.tasks.campaign_notify_transition", **EMAIL_JOB_OPTIONS)
 def campaign_notify_transition(transition_id: int) -> int:
     from .emails import campaign_transition_email_send
 
     return campaign_transition_email_send(transition_id=transition_id)
 
 
-@shared_task(
-    name="trousse.campaigns.tasks.campaign_notify_revision",
-    base=DispatchSafeTask,
-    acks_late=True,
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="trousse.campaigns.tasks.campaign_notify_revision", **EMAIL_JOB_OPTIONS)
 def campaign_notify_revision(revision_id: int, state: str, message: str = "") -> int:
     from .emails import campaign_revision_email_send
 

@@ -6,23 +6,12 @@ lock in the same transaction, so a second run finds it done. The mail server
 unreachable is retried, spaced out with jitter.
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
-from trousse.tasks_dispatch import DispatchSafeTask
+from trousse.tasks_dispatch import EMAIL_JOB_OPTIONS
 
 
-@shared_task(
-    name="trousse.ledger.tasks.final_report_email_donors",
-    base=DispatchSafeTask,
-    acks_late=True,
-    autoretry_for=(ConnectionError, OSError, SMTPException),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(name="trousse.ledger.tasks.final_report_email_donors", **EMAIL_JOB_OPTIONS)
 def final_report_email_donors(campaign_id: int) -> int:
     from . import services
 

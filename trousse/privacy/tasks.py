@@ -5,25 +5,14 @@ and expires), and the purge only touches what is still past its retention.
 The mail server unreachable is retried, spaced out with jitter.
 """
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
-from trousse.tasks_dispatch import DispatchSafeTask
+from trousse.tasks_dispatch import EMAIL_JOB_OPTIONS, DispatchSafeTask
 
 RETENTION_TASK = "trousse.privacy.tasks.privacy_retention_run"
 
 
-@shared_task(
-    name="trousse.privacy.tasks.donor_data_link_send",
-    base=DispatchSafeTask,
-    acks_late=True,
-    autoretry_for=(OSError, SMTPException),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="trousse.privacy.tasks.donor_data_link_send", **{**EMAIL_JOB_OPTIONS, "max_retries": 5})
 def donor_data_link_send(email: str, language: str | None = None) -> bool:
     from .services import donor_data_link_send as send
 
