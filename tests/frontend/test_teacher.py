@@ -304,3 +304,16 @@ def test_the_dashboard_says_a_change_is_waiting(client, teacher, cooperative):
     campaign_update(actor=teacher, campaign=campaign, summary="Un résumé sans faute de frappe.")
     client.force_login(teacher)
     assert "modification en relecture" in client.get(reverse("dashboard")).content.decode()
+
+
+def test_the_manage_page_says_why_a_waiting_change_was_dropped(client, teacher, cooperative):
+    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.LIVE, approved_snapshot={"title": "x"})
+    client.force_login(teacher)
+    client.post(reverse("campaign_edit", args=[campaign.slug]), _live_edit_data(campaign, summary="Un résumé sans faute de frappe."))
+    assert client.post(reverse("campaign_cancel", args=[campaign.slug]), {"reason": "Sortie annulée par l'inspection."}).status_code == 302
+
+    page = client.get(reverse("campaign_manage", args=[campaign.slug])).content.decode()
+    trail = page[page.index("Historique"):]
+    # The cancellation, then what it did to the change that was waiting: the teacher sees why it vanished.
+    assert trail.index("→ annulé") < trail.index("Modification abandonnée : le projet est annulé")
+    assert "Une modification attend la relecture" not in page

@@ -5,6 +5,8 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -222,6 +224,69 @@ def test_a_campaign_leaving_live_closes_its_open_revision(teacher, animator, liv
     assert revision.state == RevisionState.DISCARDED and revision.closed_at
     assert not CampaignImage.objects.filter(pk=picture.pk).exists()
     assert list(review_queue(actor=animator)) == []
+
+
+@pytest.mark.parametrize(
+    "leave, actor, label",
+    [
+        ("end", "La Trousse (automatique)", "Modification abandonnée : la collecte est terminée"),
+        ("cancel", "teacher", "Modification abandonnée : le projet est annulé"),
+    ],
+)
+def test_the_trail_says_a_waiting_change_was_dropped_because_the_campaign_left_live(teacher, live_campaign, leave, actor, label):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    if leave == "end":
+        campaign_end(campaign=live_campaign)
+    else:
+        campaign_cancel(actor=teacher, campaign=live_campaign, reason="La sortie est annulée.")
+    revision = CampaignRevision.objects.get(campaign=live_campaign)
+
+    trail = campaign_audit_trail(actor=teacher, campaign=live_campaign)
+    # The move first, then what it did to the change, at the time the change was closed.
+    move, dropped = trail[-2:]
+    assert (move.kind, move.from_status, move.to_status) == ("transition", Status.LIVE, live_campaign.status)
+    assert (dropped.kind, dropped.label, dropped.at) == ("revision", label, revision.closed_at)
+    assert dropped.actor == (str(teacher) if actor == "teacher" else actor)
+    assert [entry.label for entry in trail if entry.kind == "revision"] == ["Modification proposée", label]
+
+
+def test_only_the_change_still_waiting_is_said_dropped_by_the_cancellation(teacher, live_campaign):
+    public_summary = live_campaign.summary
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    campaign_update(actor=teacher, campaign=live_campaign, summary=public_summary)  # edited back: withdrawn by the teacher
+    campaign_update(actor=teacher, campaign=live_campaign, title="Classe de mer, le retour")
+    campaign_cancel(actor=teacher, campaign=live_campaign, reason="La sortie est annulée.")
+    labels = [entry.label for entry in campaign_audit_trail(actor=teacher, campaign=live_campaign) if entry.kind == "revision"]
+    assert labels == ["Modification proposée", "Modification proposée", "Modification abandonnée : le projet est annulé"]
+
+
+def test_the_trail_costs_the_same_queries_whatever_its_length(teacher, animator, cooperative, live_campaign):
+    def with_history(campaign, revisions: int):
+        for n in range(revisions):
+            campaign_update(actor=teacher, campaign=campaign, summary=f"Résumé n° {n}.")
+            review_request_changes(actor=animator, campaign=campaign, field_comments={"summary": "Plus court."}, message="Presque.", revision_version=1)
+            campaign_update(actor=teacher, campaign=campaign, summary=f"Résumé corrigé n° {n}.")
+            review_approve(actor=animator, campaign=campaign, revision_version=2)
+        campaign_update(actor=teacher, campaign=campaign, summary="Une dernière modification, jamais relue.")
+        campaign_cancel(actor=teacher, campaign=campaign, reason="La sortie est annulée.")
+        return campaign
+
+    short = with_history(live_campaign, 1)
+    baseline = len(_trail_queries(teacher, short))
+    long = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), start_date=timezone.localdate())
+    review_approve(actor=animator, campaign=long)
+    long = with_history(campaign_transition(campaign=long, to_status=Status.LIVE), 4)
+    queries = _trail_queries(teacher, long)
+    assert len(queries) == baseline
+    trail = campaign_audit_trail(actor=teacher, campaign=long)
+    assert [entry.label for entry in trail if entry.kind == "revision"][-2:] == ["Modification proposée", "Modification abandonnée : le projet est annulé"]
+
+
+def _trail_queries(actor, campaign) -> list:
+    actor = type(actor).objects.get(pk=actor.pk)  # fresh: no membership read cached by an earlier call
+    with CaptureQueriesContext(connection) as captured:
+        campaign_audit_trail(actor=actor, campaign=campaign)
+    return captured.captured_queries
 
 
 def test_the_rules_of_an_edit_apply_to_the_proposal_with_the_same_messages(teacher, cooperative, live_campaign):

@@ -23,8 +23,10 @@ class BudgetLineInline(admin.TabularInline):
 class CampaignImageInline(admin.TabularInline):
     model = CampaignImage
     extra = 0
-    fields = ["thumbnail", "alt_text", "consent_confirmed", "position"]
-    readonly_fields = ["thumbnail", "alt_text", "consent_confirmed", "position"]
+    fields = ["thumbnail", "alt_text", "consent_confirmed", "published", "position"]
+    # `published` is shown, never set here: a picture goes public only with the animator's approval of
+    # the campaign's revision (campaign_revision_decide), which also rewrites the approved snapshot and the cached page.
+    readonly_fields = ["thumbnail", "alt_text", "consent_confirmed", "published", "position"]
 
     def has_add_permission(self, request, obj=None):
         # Uploads go through the service that re-encodes them.

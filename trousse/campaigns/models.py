@@ -272,6 +272,9 @@ class CampaignRevision(models.Model):
     # When the proposal was (re)sent to the animator: the review queue's waiting time.
     submitted_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The campaign's move out of approved/live that dropped the revision still waiting (the
+    # audit trail tells the teacher why their change went); empty for any other closing.
+    dropped_by = models.ForeignKey("CampaignTransition", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -551,10 +551,10 @@ def _revision_withdraw_if_empty(*, campaign: Campaign, revision: CampaignRevisio
     return True
 
 
-def _revision_close(*, campaign: Campaign, revision: CampaignRevision, state: str) -> None:
+def _revision_close(*, campaign: Campaign, revision: CampaignRevision, state: str, dropped_by: CampaignTransition | None = None) -> None:
     """Close a revision that will not be applied; its pictures, never public, go with it."""
-    revision.state, revision.closed_at = state, timezone.now()
-    revision.save(update_fields=["state", "closed_at", "updated_at"])
+    revision.state, revision.closed_at, revision.dropped_by = state, timezone.now(), dropped_by
+    revision.save(update_fields=["state", "closed_at", "dropped_by", "updated_at"])
     _pictures_delete(campaign.images.filter(published=False))
 
 
@@ -665,14 +665,15 @@ def campaign_transition(*, campaign: Campaign, to_status: str, actor=None, comme
     elif to_status in (Status.SUCCEEDED, *REFUNDING_STATUSES):
         locked.ended_at = now
         update_fields.append("ended_at")
-    if from_status in REVISED_STATUSES and to_status not in REVISED_STATUSES:
-        # A change waiting for review has no campaign left to change: out of the queue, with its pictures.
-        revision = _open_revision(locked)
-        if revision is not None:
-            _revision_close(campaign=locked, revision=revision, state=RevisionState.DISCARDED)
     locked.status = to_status
     locked.save(update_fields=update_fields)
     transition = CampaignTransition.objects.create(campaign=locked, actor=actor, from_status=from_status, to_status=to_status, comment=comment or "")
+    if from_status in REVISED_STATUSES and to_status not in REVISED_STATUSES:
+        # A change waiting for review has no campaign left to change: out of the queue, with its pictures.
+        # Tied to the move, so the audit trail tells the teacher why their change went.
+        revision = _open_revision(locked)
+        if revision is not None:
+            _revision_close(campaign=locked, revision=revision, state=RevisionState.DISCARDED, dropped_by=transition)
 
     from .tasks import campaign_notify_transition
 

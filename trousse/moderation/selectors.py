@@ -56,6 +56,13 @@ _REVISION_DECISION_LABELS = {
     Decision.CHANGES_REQUESTED: gettext_lazy("Modifications demandées sur la modification"),
     Decision.REJECTED: gettext_lazy("Modification refusée"),
 }
+# A change still waiting when the campaign left approved/live is dropped with no decision:
+# the teacher reads why here, or their change seems to have vanished.
+_REVISION_DROPPED_LABELS = {
+    Status.SUCCEEDED: gettext_lazy("Modification abandonnée : la collecte est terminée"),
+    Status.FAILED: gettext_lazy("Modification abandonnée : la collecte est terminée"),
+    Status.CANCELLED: gettext_lazy("Modification abandonnée : le projet est annulé"),
+}
 
 
 @dataclass(frozen=True)
@@ -187,7 +194,10 @@ def campaign_audit_trail(*, actor, campaign: Campaign) -> list[AuditEntry]:
         .order_by("created_at", "id")
     )
     entries = []
+    # A dropped revision names the move that dropped it (CampaignRevision.dropped_by): found here, no other query.
+    transitions_by_id = {}
     for transition in transitions:
+        transitions_by_id[transition.pk] = transition
         review = getattr(transition, "review", None)
         entries.append(
             AuditEntry(
@@ -220,6 +230,18 @@ def campaign_audit_trail(*, actor, campaign: Campaign) -> list[AuditEntry]:
                     decision=review.decision,
                     field_comments=_field_comments(review),
                     label=str(_REVISION_DECISION_LABELS[review.decision]),
+                    **revision_entry,
+                )
+            )
+        dropped_by = transitions_by_id.get(revision.dropped_by_id)
+        if dropped_by is not None:
+            # Listed after the move itself (same time, stable sort): the cause, then what it did to the change.
+            entries.append(
+                AuditEntry(
+                    at=revision.closed_at,
+                    actor=str(dropped_by.actor) if dropped_by.actor else _("La Trousse (automatique)"),
+                    comment="",
+                    label=str(_REVISION_DROPPED_LABELS.get(dropped_by.to_status, gettext_lazy("Modification abandonnée"))),
                     **revision_entry,
                 )
             )
