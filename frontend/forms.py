@@ -61,8 +61,9 @@ class CampaignFilterForm(forms.Form):
     level = forms.ChoiceField(label=_("Niveau"), required=False, choices=[("", _("Tous les niveaux")), *SchoolLevel.choices])
 
     def __init__(self, *args, departments=(), **kwargs):
+        """`departments`: (number, name) pairs, as department_choices() gives them."""
         super().__init__(*args, **kwargs)
-        self.fields["departement"].choices = [("", _("Tous les départements"))] + [(ad.number, f"{ad.number} – {ad.name}") for ad in departments]
+        self.fields["departement"].choices = [("", _("Tous les départements"))] + [(number, f"{number} – {name}") for number, name in departments]
 
     def filters(self) -> dict:
         """The selector's keyword arguments; an invalid field counts as absent rather than an error page."""
@@ -76,8 +77,9 @@ class CampaignFilterForm(forms.Form):
         }
 
 
-def department_choices():
-    return DepartmentalAssociation.objects.only("number", "name").order_by("number")
+def department_choices() -> list[tuple[str, str]]:
+    """(number, name) of every AD, in number order: a hundred pairs, no model instances."""
+    return list(DepartmentalAssociation.objects.order_by("number").values_list("number", "name"))
 
 
 # Form field name -> the campaign's field name, as services and reviewers name them.

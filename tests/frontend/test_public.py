@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from trousse.campaigns.cache import public_cache_bump
-from trousse.campaigns.models import SchoolLevel, Status, Theme
+from trousse.campaigns.models import CampaignImage, SchoolLevel, Status, Theme
 from trousse.campaigns.services import campaign_cancel
 from trousse.payments.models import DonationStatus
 from trousse.payments.services import donation_transition
 from tests import factories
+
+from .conftest import add_images
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +222,26 @@ def test_a_campaign_ended_early_says_when_it_ended_not_its_planned_deadline(clie
     content = html.unescape(client.get(reverse("campaign_detail", args=[campaign.slug])).content.decode())
     assert "terminée le 2 décembre 2026" in content
     assert "fin le 27 décembre 2026" not in content
+
+
+def test_each_card_of_the_listing_shows_its_campaign_s_first_picture(client, cooperative):
+    pictured = factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Le potager")
+    first, second = add_images(pictured, 2)
+    CampaignImage.objects.filter(pk=first.pk).update(position=5)  # the second one comes first now
+    factories.CampaignFactory(cooperative=cooperative, status=Status.LIVE, title="Sans photo")
+
+    content = client.get(reverse("home")).content.decode()
+
+    assert content.count("<img ") == 1
+    assert f'src="/media/{second.thumbnail.name}" alt="{html.escape(second.alt_text)}"' in content
+
+
+def test_the_department_filter_escapes_names_and_keeps_the_choice(client, cooperative):
+    ad = cooperative.ad
+    ad.name = 'Deux-Sèvres <b>"&"</b>'
+    ad.save()
+
+    content = client.get(reverse("home"), {"departement": ad.number}).content.decode()
+
+    assert f'<option value="{ad.number}" selected>{ad.number} – Deux-Sèvres &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;</option>' in content
+    assert '<option value="">Tous les départements</option>' in content

@@ -10,10 +10,10 @@ from .conftest import add_images
 
 pytestmark = pytest.mark.django_db
 
-# Counted on an empty cache, the worst case. Home: départements, count, page, covers.
-HOME_MAX_QUERIES = 4
-# The slug's id (once per process), the campaign with its cooperative and AD, pictures, budget lines, news, donors' messages.
-CAMPAIGN_MAX_QUERIES = 6
+# Counted on an empty cache, the worst case. Home: départements, count, the page's cards with their covers.
+HOME_MAX_QUERIES = 3
+# The slug's id (once per process), the campaign with its cooperative, AD, pictures, budget lines and news, donors' messages.
+CAMPAIGN_MAX_QUERIES = 3
 # The books' allowance: ledger sums, expenses per line, the final report and its pictures.
 SPENDING_QUERIES = 7
 # A funded campaign adds "where the money went": its budget view and the final report.

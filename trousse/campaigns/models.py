@@ -142,6 +142,20 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # As get_FOO_display() gives them: that one rebuilds a dict of the choices at each call,
+    # hashing every lazy label (a translation lookup each); a listing of cards paid for it.
+    @property
+    def theme_label(self) -> str:
+        return THEME_LABELS.get(self.theme, self.theme)
+
+    @property
+    def school_level_label(self) -> str:
+        return SCHOOL_LEVEL_LABELS.get(self.school_level, self.school_level)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATUSES
@@ -160,6 +174,13 @@ class BudgetCategory(models.TextChoices):
     ACTIVITIES = "activities", _("Entrées, ateliers, intervenants")
     SERVICES = "services", _("Prestations")
     OTHER = "other", _("Autre")
+
+
+# Labels by value, built once (lazy: translated when shown).
+THEME_LABELS = dict(Theme.choices)
+SCHOOL_LEVEL_LABELS = dict(SchoolLevel.choices)
+STATUS_LABELS = dict(Status.choices)
+BUDGET_CATEGORY_LABELS = dict(BudgetCategory.choices)
 
 
 class BudgetLine(models.Model):
