@@ -138,6 +138,58 @@ def test_a_picture_waiting_for_review_is_on_no_public_page_even_built_afresh(cli
     assert picture.thumbnail.url not in client.get(reverse("home")).content.decode()
 
 
+def _raise_to(campaign, cents: int):
+    """Paid donations up to `cents` collected, through the payments' own transition."""
+    donation = factories.DonationFactory(campaign=campaign, amount_cents=cents - campaign.raised_cents)
+    donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
+    campaign.refresh_from_db()
+    return campaign
+
+
+def test_a_live_collection_keeps_its_minimum_goal_and_never_falls_below_what_it_collected(teacher, live_campaign):
+    _raise_to(live_campaign, 120_000)  # minimum 1 000 €, optimum 1 500 €: the minimum is reached
+    with pytest.raises(ApplicationError) as minimum:
+        campaign_update(actor=teacher, campaign=live_campaign, minimum_goal_cents=140_000)
+    with pytest.raises(ApplicationError) as optimum:
+        campaign_update(actor=teacher, campaign=live_campaign, optimum_goal_cents=110_000)
+    with pytest.raises(ApplicationError) as budget:
+        campaign_update(actor=teacher, campaign=live_campaign, budget_lines=[BudgetLineData("Transport en car", "transport", 100_000)])
+
+    assert "ne change plus" in minimum.value.field_errors["minimum_goal_cents"]
+    assert "déjà collecté (1\u202f200\u00a0€)" in optimum.value.field_errors["optimum_goal_cents"]
+    assert "déjà collecté" in budget.value.field_errors["budget_lines"]
+    assert not CampaignRevision.objects.filter(campaign=live_campaign).exists()
+
+
+def test_an_optimum_overtaken_by_donations_during_the_review_is_not_approved(teacher, animator, live_campaign):
+    campaign_update(actor=teacher, campaign=live_campaign, optimum_goal_cents=130_000)
+    _raise_to(live_campaign, 140_000)
+
+    with pytest.raises(ApplicationError) as refused:
+        review_approve(actor=animator, campaign=live_campaign, revision_version=_open(live_campaign).version)
+
+    live_campaign.refresh_from_db()
+    assert "déjà collecté" in refused.value.field_errors["optimum_goal_cents"]
+    assert (live_campaign.optimum_goal_cents, _open(live_campaign).state) == (150_000, RevisionState.PENDING)
+
+
+def test_a_change_sent_back_goes_to_review_again_when_its_picture_is_removed_or_it_is_saved_as_is(teacher, animator, live_campaign, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    picture = campaign_image_add(actor=teacher, campaign=live_campaign, upload=jpeg_upload(), alt_text="Le phare", consent_confirmed=True)
+    review_request_changes(actor=animator, campaign=live_campaign, field_comments={}, message="Retirez la photo.", revision_version=_open(live_campaign).version)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_image_remove(actor=teacher, image=picture)
+    assert _open(live_campaign).state == RevisionState.PENDING
+    assert [message.to for message in mail.outbox] == [[animator.email]]
+    assert [campaign.pk for campaign in review_queue(actor=animator)] == [live_campaign.pk]
+
+    review_request_changes(actor=animator, campaign=live_campaign, field_comments={}, message="Relisez-vous.", revision_version=_open(live_campaign).version)
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)  # saved as it is
+    assert _open(live_campaign).state == RevisionState.PENDING
+
+
 def test_request_changes_sends_the_revision_back_while_the_campaign_stays_public(client, teacher, animator, live_campaign, django_capture_on_commit_callbacks):
     campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
     mail.outbox.clear()
@@ -390,3 +442,10 @@ def test_a_first_approval_still_waits_for_the_start_date(animator, cooperative, 
     review_approve(actor=animator, campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == Status.APPROVED
+
+
+def test_the_animator_reviewing_a_live_change_sees_what_is_already_collected(client, teacher, animator, live_campaign):
+    campaign_update(actor=teacher, campaign=live_campaign, optimum_goal_cents=120_000)
+    client.force_login(animator)
+    content = client.get(reverse("review_detail", kwargs={"slug": live_campaign.slug})).content.decode()
+    assert "déjà collectés : 30\u00a0€" in content

@@ -199,6 +199,24 @@ def _check_edit(campaign: Campaign, values: dict, lines: list[BudgetLineData]) -
                 errors.setdefault("start_date", _("La collecte a commencé : sa date de début ne change plus."))
             elif values["start_date"] < timezone.localdate():
                 errors.setdefault("start_date", _("La collecte ne peut commencer dans le passé."))
+        if campaign.status == Status.LIVE:
+            errors.update({name: message for name, message in _collected_money_errors(campaign, values, lines).items() if name not in errors})
+    return errors
+
+
+def _collected_money_errors(campaign: Campaign, values: dict, lines: list[BudgetLineData]) -> dict[str, str]:
+    """What a collection under way forbids: donors gave under its minimum goal (all or nothing),
+    and what they gave must stay within the optimum goal and the budget left to fund."""
+    from trousse.money import format_euros
+
+    errors = {}
+    raised = {"raised": format_euros(campaign.raised_cents)}
+    if values["minimum_goal_cents"] != campaign.minimum_goal_cents:
+        errors["minimum_goal_cents"] = _("La collecte a commencé : son objectif minimum ne change plus, les donateurs ont donné pour celui-ci.")
+    if values["optimum_goal_cents"] < campaign.raised_cents:
+        errors["optimum_goal_cents"] = _("L'objectif optimum ne peut être inférieur à ce qui est déjà collecté (%(raised)s).") % raised
+    if sum(line.amount_cents for line in lines) - values["co_funding_cents"] < campaign.raised_cents:
+        errors["budget_lines"] = _("Le budget, cofinancements déduits, ne peut être inférieur à ce qui est déjà collecté (%(raised)s).") % raised
     return errors
 
 
@@ -349,7 +367,10 @@ def campaign_update(*, actor, campaign: Campaign, budget_lines: list[BudgetLineD
     current_lines = _revision_lines(revision) if revision else _lines_of(locked)
     values = {**current, **_clean_text(fields)}
     new_lines = [BudgetLineData(label=line.label.strip(), category=line.category, amount_cents=line.amount_cents) for line in budget_lines] if budget_lines is not None else current_lines
-    if values == current and new_lines == current_lines:
+    # A proposal sent back with remarks is sent again by saving it, changed or not (the remark
+    # may have been about a picture, or the teacher may disagree): it must never stay stuck.
+    resubmitted = revision is not None and revision.state == RevisionState.CHANGES_REQUESTED
+    if values == current and new_lines == current_lines and not resubmitted:
         _sync(campaign, locked)
         return locked
     _raise_if(_check_edit(locked, values, new_lines))
@@ -439,11 +460,11 @@ def campaign_image_remove(*, actor, image: CampaignImage) -> None:
         raise ConflictError(_("Ce projet ne peut plus être modifié (état : %(status)s).") % {"status": locked.get_status_display()})
     _pictures_delete(CampaignImage.objects.filter(pk=image.pk))
     if not image.published:
-        # A picture of the open revision: what the animator would approve changed, so its version does.
+        # A picture of the open revision: what the animator would approve changed, so it is a new
+        # version, sent to the animator again if it had been sent back (as any other edit).
         revision = _open_revision(locked)
-        if revision is not None and not _revision_withdraw_if_empty(campaign=locked, revision=revision):
-            revision.version += 1
-            revision.save(update_fields=["version", "updated_at"])
+        if revision is not None:
+            _revision_propose(campaign=locked, revision=revision, actor=actor, values=_revision_values(revision), lines=_revision_lines(revision))
     public_cache_bump_on_commit(locked.pk)
 
 
@@ -456,7 +477,9 @@ def _pictures_delete(images) -> None:
         for file in files:
             file.storage.delete(file.name)
 
-    transaction.on_commit(delete_files)
+    # Robust: a storage error after the commit is logged, never a 500 for a change already
+    # made, nor a stop of the scheduler's run that dropped a revision.
+    transaction.on_commit(delete_files, robust=True)
 
 
 # --- News ---
