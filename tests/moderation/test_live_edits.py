@@ -449,3 +449,19 @@ def test_the_animator_reviewing_a_live_change_sees_what_is_already_collected(cli
     client.force_login(animator)
     content = client.get(reverse("review_detail", kwargs={"slug": live_campaign.slug})).content.decode()
     assert "déjà collectés : 30\u00a0€" in content
+
+
+def test_a_past_deadline_is_refused_when_the_teacher_proposes_it(teacher, live_campaign):
+    type(live_campaign).objects.filter(pk=live_campaign.pk).update(start_date=timezone.localdate() - datetime.timedelta(days=10))
+    with pytest.raises(ApplicationError) as refused:
+        campaign_update(actor=teacher, campaign=live_campaign, deadline=timezone.localdate() - datetime.timedelta(days=1))
+    assert "passée" in refused.value.field_errors["deadline"]
+    assert not CampaignRevision.objects.filter(campaign=live_campaign).exists()
+
+
+def test_the_animator_is_told_who_proposed_the_change(animator, live_campaign, django_capture_on_commit_callbacks):
+    admin = factories.federation_admin(first_name="Inès", last_name="Fédération")
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_update(actor=admin, campaign=live_campaign, summary=NEW_SUMMARY)
+    assert [message.to for message in mail.outbox] == [[animator.email]]
+    assert "Inès Fédération" in mail.outbox[0].body and str(live_campaign.teacher) not in mail.outbox[0].body

@@ -75,7 +75,7 @@ def campaign_transition_email_send(*, transition_id: int) -> int:
 
 def campaign_revision_email_send(*, revision_id: int, state: str, message: str = "") -> int:
     """Tell the animators of a change to review (state "pending"), or the teacher of the decision on it."""
-    revision = CampaignRevision.objects.select_related("campaign__teacher", "campaign__cooperative__ad").get(pk=revision_id)
+    revision = CampaignRevision.objects.select_related("author", "campaign__teacher", "campaign__cooperative__ad").get(pk=revision_id)
     campaign = revision.campaign
     with translation.override(settings.LANGUAGE_CODE):
         title = campaign.title
@@ -93,6 +93,8 @@ def campaign_revision_email_send(*, revision_id: int, state: str, message: str =
         context = {
             "campaign": campaign,
             "teacher": campaign.teacher,
+            # Who proposed the change (the teacher, or a federation admin acting for them).
+            "author": revision.author,
             "message": message,
             "campaign_url": _absolute("campaign_detail", campaign.slug),
             "edit_url": _absolute("campaign_edit", campaign.slug),

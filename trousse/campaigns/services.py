@@ -199,6 +199,9 @@ def _check_edit(campaign: Campaign, values: dict, lines: list[BudgetLineData]) -
                 errors.setdefault("start_date", _("La collecte a commencé : sa date de début ne change plus."))
             elif values["start_date"] < timezone.localdate():
                 errors.setdefault("start_date", _("La collecte ne peut commencer dans le passé."))
+        if campaign.status in REVISED_STATUSES and values["deadline"] < timezone.localdate():
+            # Said to the teacher now, not to the animator at approval (campaign_transition says the same before review).
+            errors.setdefault("deadline", _("La date de fin de la collecte est passée : choisissez-en une nouvelle."))
         if campaign.status == Status.LIVE:
             errors.update({name: message for name, message in _collected_money_errors(campaign, values, lines).items() if name not in errors})
     return errors
