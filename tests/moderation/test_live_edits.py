@@ -465,3 +465,18 @@ def test_the_animator_is_told_who_proposed_the_change(animator, live_campaign, d
         campaign_update(actor=admin, campaign=live_campaign, summary=NEW_SUMMARY)
     assert [message.to for message in mail.outbox] == [[animator.email]]
     assert "Inès Fédération" in mail.outbox[0].body and str(live_campaign.teacher) not in mail.outbox[0].body
+
+
+def test_the_teacher_s_end_of_collection_e_mail_says_their_waiting_change_was_not_applied(teacher, live_campaign, django_capture_on_commit_callbacks):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_cancel(actor=teacher, campaign=live_campaign, reason="Sortie annulée par la mairie")
+    to_teacher = [message for message in mail.outbox if message.to == [teacher.email]]
+    assert len(to_teacher) == 1 and "attendait encore la relecture : elle n'est pas appliquée" in to_teacher[0].body
+
+
+def test_an_end_of_collection_e_mail_without_a_waiting_change_does_not_mention_one(teacher, live_campaign, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_cancel(actor=teacher, campaign=live_campaign, reason="Sortie annulée par la mairie")
+    to_teacher = [message for message in mail.outbox if message.to == [teacher.email]]
+    assert len(to_teacher) == 1 and "relecture" not in to_teacher[0].body

@@ -64,6 +64,8 @@ def campaign_transition_email_send(*, transition_id: int) -> int:
             "campaign": campaign,
             "transition": transition,
             "teacher": campaign.teacher,
+            # A change still waiting for review that this move dropped: the teacher learns it here.
+            "dropped_change": CampaignRevision.objects.filter(dropped_by=transition).exists(),
             "campaign_url": _absolute("campaign_detail", campaign.slug),
             "edit_url": _absolute("campaign_edit", campaign.slug),
             "review_url": _absolute("review_detail", campaign.slug),
