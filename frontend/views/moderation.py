@@ -49,14 +49,24 @@ def _render_review(request, campaign, *, approve_form=None, changes_form=None, r
             # A form sent back with an error offers the decision on the version the page now shows.
             form.data = form.data.copy()
             form.data["revision_version"] = str(revision.version)
+    diff = moderation_selectors.campaign_diff(campaign=campaign, revision=revision)
+    changes_form = changes_form or RequestChangesForm(initial=initial)
+    # With a diff, the remarks on what changed come first and the fifteen others fold away
+    # (shown open when one of them holds text or an error); a first review shows them all.
+    changed = {change.field for change in diff}
+    remark_fields = changes_form.comment_fields()
+    other_remark_fields = [entry for entry in remark_fields if changed and entry[0] not in changed]
     context = {
         "campaign": campaign,
         "revision": revision,
         "can_decide": campaign_selectors.can_review_campaign(request.user, campaign, revision_state=revision.state if revision else None),
-        "diff": moderation_selectors.campaign_diff(campaign=campaign, revision=revision),
+        "diff": diff,
         "audit_trail": moderation_selectors.campaign_audit_trail(actor=request.user, campaign=campaign),
         "approve_form": approve_form or ApproveForm(initial=initial),
-        "changes_form": changes_form or RequestChangesForm(initial=initial),
+        "changes_form": changes_form,
+        "remark_fields": [entry for entry in remark_fields if entry not in other_remark_fields],
+        "other_remark_fields": other_remark_fields,
+        "other_remarks_open": any(field.value() or field.errors for _name, _label, field in other_remark_fields),
         "reject_form": reject_form or RejectForm(initial=initial),
     }
     return render(request, "frontend/moderation/review.html", context, status=status)

@@ -480,3 +480,16 @@ def test_an_end_of_collection_e_mail_without_a_waiting_change_does_not_mention_o
         campaign_cancel(actor=teacher, campaign=live_campaign, reason="Sortie annulée par la mairie")
     to_teacher = [message for message in mail.outbox if message.to == [teacher.email]]
     assert len(to_teacher) == 1 and "relecture" not in to_teacher[0].body
+
+
+def test_the_review_of_a_change_offers_remarks_on_what_changed_first_and_folds_the_others(client, teacher, animator, live_campaign):
+    campaign_update(actor=teacher, campaign=live_campaign, summary=NEW_SUMMARY)
+    client.force_login(animator)
+    url = reverse("review_detail", kwargs={"slug": live_campaign.slug})
+    content = client.get(url).content.decode()
+    folded = content.index("<details>")
+    assert content.index("Remarque sur : résumé") < folded < content.index("Remarque sur : titre")
+
+    # A remark on a folded field that comes back with an error is shown unfolded.
+    response = client.post(reverse("review_request_changes", kwargs={"slug": live_campaign.slug}), {"revision_version": "1", "field_title": "x" * 2001})
+    assert response.status_code == 400 and "<details open>" in response.content.decode()
