@@ -66,7 +66,9 @@ def succeeded_campaign(cooperative, *, raised_cents: int = 110_000, **fields) ->
     return succeed(campaign)
 
 
-def expense_of(mandataire, campaign, *, receipt: bool = True, submit: bool = True, amount_cents: int = 12_000) -> Expense:
+def expense_of(
+    mandataire, campaign, *, receipt: bool = True, submit: bool = True, amount_cents: int = 12_000, payment_method: str = ExpensePaymentMethod.TRANSFER
+) -> Expense:
     """An expense on the campaign's first budget line, through the services; submitted for review unless told not to."""
     from .conftest import jpeg_bytes  # conftest imports this module
 
@@ -77,7 +79,7 @@ def expense_of(mandataire, campaign, *, receipt: bool = True, submit: bool = Tru
         date=timezone.localdate(),
         supplier="Cars du Marais",
         amount_cents=amount_cents,
-        payment_method=ExpensePaymentMethod.TRANSFER,
+        payment_method=payment_method,
         receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg") if receipt else None,
     )
     return services.expense_submit(actor=mandataire, expense=expense) if submit else expense

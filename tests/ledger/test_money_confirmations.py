@@ -181,18 +181,23 @@ def test_the_mandataires_actions_say_what_they_did(client, mandataire, treasurer
     assert_ledger_ok()
 
 
-def test_a_future_date_is_said_once(client, mandataire, funded_campaign):
+def _post_tomorrows_expense(client, mandataire, campaign, *, amount: str):
+    """The expense form, as the mandataire sends it, dated tomorrow."""
     client.force_login(mandataire)
-    response = client.post(
-        reverse("books_expense_create", kwargs={"slug": funded_campaign.slug}),
+    return client.post(
+        reverse("books_expense_create", kwargs={"slug": campaign.slug}),
         {
-            "budget_line": funded_campaign.budget_lines.first().pk,
+            "budget_line": campaign.budget_lines.first().pk,
             "date": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
             "supplier": "Cars du Marais",
-            "amount": "45",
+            "amount": amount,
             "payment_method": ExpensePaymentMethod.TRANSFER,
         },
     )
+
+
+def test_a_future_date_is_said_once(client, mandataire, funded_campaign):
+    response = _post_tomorrows_expense(client, mandataire, funded_campaign, amount="45")
     assert response.status_code == 400
     page = _page(response)
     assert page.count("Une dépense ne peut pas être datée dans le futur.") == 1
@@ -201,17 +206,7 @@ def test_a_future_date_is_said_once(client, mandataire, funded_campaign):
 
 
 def test_several_mistakes_are_each_said_once_by_their_field(client, mandataire, funded_campaign):
-    client.force_login(mandataire)
-    response = client.post(
-        reverse("books_expense_create", kwargs={"slug": funded_campaign.slug}),
-        {
-            "budget_line": funded_campaign.budget_lines.first().pk,
-            "date": (timezone.localdate() + datetime.timedelta(days=1)).isoformat(),
-            "supplier": "Cars du Marais",
-            "amount": "0",
-            "payment_method": ExpensePaymentMethod.TRANSFER,
-        },
-    )
+    response = _post_tomorrows_expense(client, mandataire, funded_campaign, amount="0")
     assert response.status_code == 400
     page = _page(response)
     assert page.count("Une dépense ne peut pas être datée dans le futur.") == 1

@@ -1,33 +1,19 @@
 """The books' tables scroll inside their own box on a phone (see tests/frontend/test_wide_tables.py)."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from tests.frontend.test_wide_tables import assert_tables_scroll_in_their_box
-from trousse.ledger import services
 from trousse.ledger.models import ExpensePaymentMethod
 
-from .conftest import jpeg_bytes
-from .helpers import succeeded_campaign
+from .helpers import expense_of, succeeded_campaign
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def submitted_expense(mandataire, funded_campaign):
-    expense = services.expense_create(
-        actor=mandataire,
-        campaign=funded_campaign,
-        budget_line=funded_campaign.budget_lines.first(),
-        date=timezone.localdate(),
-        supplier="Cars du Marais",
-        amount_cents=12_345,
-        payment_method=ExpensePaymentMethod.CARD,
-        receipt=SimpleUploadedFile("ticket.jpg", jpeg_bytes(), content_type="image/jpeg"),
-    )
-    return services.expense_submit(actor=mandataire, expense=expense)
+    return expense_of(mandataire, funded_campaign, amount_cents=12_345, payment_method=ExpensePaymentMethod.CARD)
 
 
 def test_the_books_home_and_a_campaigns_books(client, treasurer, funded_campaign, submitted_expense):
