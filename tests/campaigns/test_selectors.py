@@ -73,7 +73,7 @@ def test_public_page_reads_what_it_shows_in_one_query(campaign, teacher):
         assert [update.title for update in page.news] == ["Après", "Avant"]
         assert page.news[1].created_at == older.created_at  # aware, to the microsecond
         assert page.news[1].body_html == "<p>x</p>"
-        assert (str(page.theme_label), str(page.school_level_label), str(page.status_label)) == (
+        assert (str(found.theme_label), str(found.school_level_label), str(found.status_label)) == (
             found.get_theme_display(), found.get_school_level_display(), found.get_status_display()
         )
         assert str(page.budget_lines[1].category_label) == "Hébergement et repas"

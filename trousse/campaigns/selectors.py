@@ -203,18 +203,6 @@ class CampaignPage:
     def budget_total_cents(self) -> int:
         return sum(line.amount_cents for line in self.budget_lines)
 
-    @property
-    def theme_label(self) -> str:
-        return self.campaign.theme_label
-
-    @property
-    def school_level_label(self) -> str:
-        return self.campaign.school_level_label
-
-    @property
-    def status_label(self) -> str:
-        return self.campaign.status_label
-
 
 def _in_model_order(model, names: set[str]) -> tuple[str, ...]:
     # Model.from_db takes the values in the model's field order.
