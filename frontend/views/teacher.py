@@ -4,6 +4,8 @@ Views are thin: a form validates what was typed, one service decides and writes,
 its ApplicationError is shown next to the field or at the top of the page.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +31,8 @@ from trousse.accounts.models import Cooperative
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns import services as campaign_services
-from trousse.campaigns.models import EDITABLE_STATUSES, OPEN_REVISION_STATES, REVISED_STATUSES, CampaignRevision, CampaignTransition, Status
+from trousse.campaigns.markdown import normalise_newlines
+from trousse.campaigns.models import BUDGET_CATEGORY_LABELS, EDITABLE_FIELDS, EDITABLE_STATUSES, OPEN_REVISION_STATES, REVISED_STATUSES, CampaignRevision, CampaignTransition, Status
 from trousse.exceptions import ApplicationError
 from trousse.ledger.selectors import BOOKS_STATUSES, can_view_books
 from trousse.moderation import selectors as moderation_selectors
@@ -116,10 +120,18 @@ def campaign_edit(request, slug):
     revision = _open_revision(campaign)
     # The teacher goes on from their pending proposal, not from the public version.
     values, lines = campaign_selectors.campaign_edit_values(campaign=campaign, revision=revision)
+    # The version the form shows, sent back with it: a save from an older tab (or over a change
+    # made through the API) is refused instead of silently undoing the newer change.
+    edited_from = campaign_selectors.campaign_edit_digest(values, lines)
     data = request.POST if request.method == "POST" else None
     form = CampaignForm(data, initial=CampaignForm.initial_from(values))
-    formset = BudgetLineFormSet(data, initial=budget_initial(lines), prefix="budget")
+    # Posted, the rows are what was typed: rows from a version saved meanwhile (more lines) as
+    # their initial would make the blank rows "changed", errors hiding the conflict.
+    formset = BudgetLineFormSet(data, initial=budget_initial(lines) if data is None else None, prefix="budget")
+    conflict = None
     if data is not None:
+        # A page sent back with errors still starts from the version the teacher opened.
+        edited_from = data.get("edited_from") or None
         form_valid, formset_valid = form.is_valid(), formset.is_valid()
         if form_valid and formset_valid:
             try:
@@ -127,11 +139,21 @@ def campaign_edit(request, slug):
                     actor=request.user,
                     campaign=campaign,
                     budget_lines=formset.budget_lines(campaign_services.BudgetLineData),
+                    edited_from=edited_from,
                     **form.service_fields(),
                 )
             except ApplicationError as error:
                 forbid_if_refused(error)
-                show_application_error(error, form, formset=formset, field_map=SERVICE_TO_FORM_FIELD)
+                if "edited_from" in error.field_errors:
+                    # Changed meanwhile: the fields keep what was typed, the banner shows the version
+                    # saved now, and the form now starts from it: saving again is a deliberate choice.
+                    campaign = campaign_selectors.campaign_get_for_actor(actor=request.user, slug=slug)
+                    revision = _open_revision(campaign)
+                    values, lines = campaign_selectors.campaign_edit_values(campaign=campaign, revision=revision)
+                    edited_from = campaign_selectors.campaign_edit_digest(values, lines)
+                    conflict = {"message": error.message, **_saved_differences(form, formset, values, lines)}
+                else:
+                    show_application_error(error, form, formset=formset, field_map=SERVICE_TO_FORM_FIELD)
             else:
                 if campaign.status == Status.SUBMITTED:
                     messages.success(request, _("Modifications enregistrées. Le projet est en relecture par l'animateur·rice de votre AD."))
@@ -146,7 +168,7 @@ def campaign_edit(request, slug):
     comments = moderation_selectors.open_review_comments(campaign=campaign)
     # Reviewers comment on model fields; the form names money fields without "_cents".
     comments = {SERVICE_TO_FORM_FIELD.get(field, field): text for field, text in comments.items()}
-    status = 400 if form.errors or formset.total_error_count() else 200
+    status = 409 if conflict else 400 if form.errors or formset.total_error_count() else 200
     context = {
         "form": form,
         "formset": formset,
@@ -154,8 +176,37 @@ def campaign_edit(request, slug):
         "review_comments": comments,
         "goes_back_to_review": campaign.status in REVISED_STATUSES,
         "revision": revision,
+        "edited_from": edited_from,
+        "conflict": conflict,
     }
     return render(request, "frontend/teacher/campaign_form.html", context, status=status)
+
+
+def _saved_differences(form, formset, values: dict, lines: list[dict]) -> dict:
+    """Where the version saved meanwhile differs from what the teacher typed (both valid), as the
+    conflict banner shows it: {"fields": [{"label", "value", "euros"}], "budget_lines": [...] or []}."""
+
+    def comparable(value):
+        return normalise_newlines(value).strip() if isinstance(value, str) else ("" if value is None else value)
+
+    typed = form.service_fields()
+    fields = []
+    for name in EDITABLE_FIELDS:
+        saved = values.get(name)
+        if comparable(saved) == comparable(typed.get(name)):
+            continue
+        form_field = form.fields[SERVICE_TO_FORM_FIELD.get(name, name)]
+        if isinstance(saved, datetime.date):
+            saved = date_format(saved)
+        elif getattr(form_field, "choices", None):
+            saved = dict(form_field.choices).get(saved, saved)
+        fields.append({"label": form_field.label, "value": saved, "euros": name.endswith("_cents")})
+    typed_lines = [(comparable(line.label), line.category, line.amount_cents) for line in formset.budget_lines(campaign_services.BudgetLineData)]
+    saved_lines = [(comparable(line["label"]), line["category"], line["amount_cents"]) for line in lines]
+    budget = []
+    if typed_lines != saved_lines:
+        budget = [{"label": label, "category": BUDGET_CATEGORY_LABELS.get(category, category), "amount_cents": amount} for label, category, amount in saved_lines]
+    return {"fields": fields, "budget_lines": budget}
 
 
 def _open_revision(campaign):

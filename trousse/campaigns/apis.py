@@ -110,6 +110,10 @@ class CampaignDetailOutput(CampaignSummaryOutput):
     # The public pictures: those of a pending revision show in CampaignRevision.
     images = serializers.SerializerMethodField()
     news = NewsOutput(many=True, source="updates")
+    edited_from = serializers.SerializerMethodField(
+        help_text="Pour qui peut modifier le projet : la version dont part une modification (sa modification en attente s'il y en a une), "
+        "à renvoyer dans `edited_from` de la modification. Nul pour les autres."
+    )
 
     class Meta:
         ref_name = "CampaignDetail"
@@ -117,6 +121,15 @@ class CampaignDetailOutput(CampaignSummaryOutput):
     @extend_schema_field(ImageOutput(many=True))
     def get_images(self, campaign: Campaign) -> list[dict]:
         return ImageOutput([image for image in campaign.images.all() if image.published], many=True).data
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_edited_from(self, campaign: Campaign) -> str | None:
+        # Only for whoever may edit: a fingerprint of a pending change is nobody else's business,
+        # and the public reads of the page pay no query for it.
+        request = self.context.get("request")
+        if request is None or not selectors.can_edit_campaign(request.user, campaign):
+            return None
+        return selectors.campaign_edited_from(campaign=campaign)
 
 
 # The teacher's pending change to an approved or live campaign, as they proposed it
@@ -142,9 +155,13 @@ class CampaignRevisionOutput(serializers.Serializer):
     deadline = serializers.DateField(source="values.deadline")
     budget_lines = BudgetLineOutput(many=True)
     pending_images = ImageOutput(many=True, help_text="Les photos ajoutées, publiées avec la modification.")
+    edited_from = serializers.SerializerMethodField(help_text="La version proposée, à renvoyer avec la modification suivante.")
 
     class Meta:
         ref_name = "CampaignRevision"
+
+    def get_edited_from(self, revision) -> str:
+        return selectors.campaign_edit_digest(selectors.revision_values(revision), revision.budget_lines)
 
 
 class BudgetLineInput(serializers.Serializer):
@@ -167,9 +184,10 @@ def _campaign(request, slug: str) -> Campaign:
     return selectors.campaign_get_for_actor(actor=request.user, slug=slug)
 
 
-def _detail(campaign: Campaign) -> dict:
+def _detail(campaign: Campaign, request) -> dict:
     # Read again after the write: the answer shows the saved state, everything prefetched.
-    return CampaignDetailOutput(Campaign.objects.prefetch_related("budget_lines", "images", "updates").select_related("cooperative__ad").get(pk=campaign.pk)).data
+    campaign = Campaign.objects.prefetch_related("budget_lines", "images", "updates").select_related("cooperative__ad").get(pk=campaign.pk)
+    return CampaignDetailOutput(campaign, context={"request": request}).data
 
 
 def _paginated(request, view, campaigns) -> Response:
@@ -215,7 +233,7 @@ class CampaignDetailApi(APIView):
 
     @extend_schema(tags=TAG, summary="Un projet (public, ou connu de moi)", responses=CampaignDetailOutput)
     def get(self, request, slug: str):
-        return Response(CampaignDetailOutput(_campaign(request, slug)).data)
+        return Response(CampaignDetailOutput(_campaign(request, slug), context={"request": request}).data)
 
 
 class CampaignCreateApi(APIView):
@@ -253,7 +271,7 @@ class CampaignCreateApi(APIView):
         if cooperative is None:
             raise serializers.ValidationError({"cooperative": ["Coopérative inconnue."]})
         campaign = services.campaign_create(actor=request.user, cooperative=cooperative, budget_lines=_budget_lines(data.pop("budget_lines")), **data)
-        return Response(_detail(campaign), status=status.HTTP_201_CREATED)
+        return Response(_detail(campaign, request), status=status.HTTP_201_CREATED)
 
 
 class CampaignUpdateApi(APIView):
@@ -271,6 +289,9 @@ class CampaignUpdateApi(APIView):
         start_date = serializers.DateField(required=False)
         deadline = serializers.DateField(required=False)
         budget_lines = BudgetLineInput(many=True, required=False, max_length=services.MAX_BUDGET_LINES)
+        edited_from = serializers.CharField(
+            max_length=64, required=False, help_text="Le `edited_from` du projet (ou de la modification en attente) à partir duquel vous modifiez."
+        )
 
         class Meta:
             ref_name = "CampaignUpdateInput"
@@ -279,7 +300,9 @@ class CampaignUpdateApi(APIView):
         tags=TAG,
         summary="Modifier un projet",
         description="Un brouillon ou un projet en relecture est modifié aussitôt (200). Un projet validé ou en collecte garde "
-        "sa version validée, publique, et continue sa collecte : la modification attend la relecture de l'AD (202, la modification en attente).",
+        "sa version validée, publique, et continue sa collecte : la modification attend la relecture de l'AD (202, la modification en attente). "
+        "Avec `edited_from` (lu sur le projet ou sur la modification en attente), une modification qui déferait un changement fait entre-temps "
+        "est refusée (409) et rien n'est enregistré.",
         request=InputSerializer,
         responses={200: CampaignDetailOutput, 202: CampaignRevisionOutput},
     )
@@ -289,12 +312,13 @@ class CampaignUpdateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         lines = _budget_lines(data.pop("budget_lines", None))
-        campaign = services.campaign_update(actor=request.user, campaign=campaign, budget_lines=lines, **data)
+        edited_from = data.pop("edited_from", None)
+        campaign = services.campaign_update(actor=request.user, campaign=campaign, budget_lines=lines, edited_from=edited_from, **data)
         revision = selectors.campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
         if revision is not None:
             revision.pending_images = list(campaign.images.filter(published=False))
             return Response(CampaignRevisionOutput(revision).data, status=status.HTTP_202_ACCEPTED)
-        return Response(_detail(campaign))
+        return Response(_detail(campaign, request))
 
 
 class CampaignImageAddApi(APIView):
@@ -333,7 +357,7 @@ class CampaignSubmitApi(APIView):
     @extend_schema(tags=TAG, summary="Soumettre un projet à la relecture", request=None, responses=CampaignDetailOutput)
     def post(self, request, slug: str):
         campaign = services.campaign_submit(actor=request.user, campaign=_campaign(request, slug))
-        return Response(_detail(campaign))
+        return Response(_detail(campaign, request))
 
 
 class CampaignCancelApi(APIView):
@@ -349,7 +373,7 @@ class CampaignCancelApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         campaign = services.campaign_cancel(actor=request.user, campaign=campaign, reason=serializer.validated_data["reason"])
-        return Response(_detail(campaign))
+        return Response(_detail(campaign, request))
 
 
 class CampaignNewsPostApi(APIView):
@@ -382,5 +406,5 @@ class CampaignGoalExceptionApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         campaign = services.campaign_goal_exception_set(actor=request.user, campaign=campaign, granted=serializer.validated_data["granted"])
-        return Response(_detail(campaign))
+        return Response(_detail(campaign, request))
 

@@ -9,6 +9,7 @@ not act on it gets a 403 (the services raise it).
 
 import datetime
 import functools
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from django.http import Http404
 from trousse.accounts.models import Cooperative, DepartmentalAssociation
 from trousse.accounts.selectors import ActorScope, actor_scope
 
+from .markdown import normalise_newlines
 from .models import (
     ALLOWED_TRANSITIONS,
     BUDGET_CATEGORY_LABELS,
@@ -442,6 +444,41 @@ def campaign_edit_values(*, campaign: Campaign, revision: CampaignRevision | Non
         return revision_values(revision), list(revision.budget_lines)
     lines = [{"label": line.label, "category": line.category, "amount_cents": line.amount_cents} for line in campaign.budget_lines.all()]
     return {name: getattr(campaign, name) for name in EDITABLE_FIELDS}, lines
+
+
+def campaign_edit_digest(values: dict, lines: list) -> str:
+    """A short fingerprint of the version an edit starts from (values and budget lines as
+    campaign_edit_values gives them, or as campaign_update compares them): the edit form and
+    the API send it back, and campaign_update refuses an edit made from an older version, which
+    would otherwise silently undo a newer change (two tabs, the API, a colleague).
+
+    Only what the teacher writes: never `updated_at` or `raised_cents`, which every donation
+    moves (a live campaign would conflict all day). Text as campaign_update saves it (line
+    breaks normalised, trimmed), dates as ISO text: the form's values, the revision's JSON and
+    the service's cleaned values of one version give one digest.
+    """
+    def comparable(value):
+        if value is None:
+            return ""  # co_funding_description: campaign_update holds None and "" the same
+        if isinstance(value, str):
+            return normalise_newlines(value).strip()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+    content = {
+        "values": {name: comparable(values.get(name)) for name in EDITABLE_FIELDS},
+        "lines": [[comparable(line["label"]), line["category"], line["amount_cents"]] for line in lines],
+    }
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def campaign_edited_from(*, campaign: Campaign) -> str:
+    """The digest of what an edit of `campaign` starts from now: its open revision once approved or live, else the campaign."""
+    revision = campaign_open_revision(campaign=campaign) if campaign.status in REVISED_STATUSES else None
+    values, lines = campaign_edit_values(campaign=campaign, revision=revision)
+    return campaign_edit_digest(values, lines)
 
 
 def can_post_news(user, campaign: Campaign) -> bool:

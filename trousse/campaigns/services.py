@@ -348,13 +348,19 @@ def campaign_create(
 
 
 @transaction.atomic
-def campaign_update(*, actor, campaign: Campaign, budget_lines: list[BudgetLineData] | None = None, **fields) -> Campaign:
+def campaign_update(
+    *, actor, campaign: Campaign, budget_lines: list[BudgetLineData] | None = None, edited_from: str | None = None, **fields
+) -> Campaign:
     """Edit a campaign. Before approval the change is written at once. After it (approved
     or live), the change goes into the campaign's open revision for the animator, and the
     campaign stays as approved: public, collecting against the approved text and goals.
 
     The teacher edits their pending proposal, if any, not the public version.
     Nothing changed, nothing happens.
+
+    `edited_from` (selectors.campaign_edit_digest of the version the editor showed): if that
+    version has been changed since (another tab, the API), the edit is refused (ConflictError)
+    rather than silently undoing the newer change. None: no check (API clients that do not send it).
     """
     locked = _lock(campaign)
     if not selectors.is_campaign_teacher(actor, locked):
@@ -370,6 +376,15 @@ def campaign_update(*, actor, campaign: Campaign, budget_lines: list[BudgetLineD
     current_lines = _revision_lines(revision) if revision else _lines_of(locked)
     values = {**current, **_clean_text(fields)}
     new_lines = [BudgetLineData(label=line.label.strip(), category=line.category, amount_cents=line.amount_cents) for line in budget_lines] if budget_lines is not None else current_lines
+    # Checked under the row lock: of two saves from one version, the second waits for the first,
+    # then meets its version here. A save that would leave that version as it is loses nothing.
+    if edited_from is not None and (values != current or new_lines != current_lines):
+        if edited_from != selectors.campaign_edit_digest(current, [asdict(line) for line in current_lines]):
+            message = _(
+                "Ce projet a été modifié entre-temps (dans un autre onglet ?). Vos changements ne sont pas enregistrés : "
+                "relisez la version actuelle et reportez-les."
+            )
+            raise ConflictError(message, field_errors={"edited_from": message})
     # A proposal sent back with remarks is sent again by saving it, changed or not (the remark
     # may have been about a picture, or the teacher may disagree): it must never stay stuck.
     resubmitted = revision is not None and revision.state == RevisionState.CHANGES_REQUESTED
