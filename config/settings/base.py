@@ -82,9 +82,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    # A ping before each request's first query: one round trip, but a PostgreSQL
-    # restart costs no request an error.
+    # A check before each request's first query, so a PostgreSQL restart costs no
+    # request an error; config/postgresql makes it a look at the socket, not a round trip.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Prepared statements: parameters sent apart from the SQL, and a statement prepared on
     # its fifth run on a connection, so the busiest ones (the campaign page's, the
     # webhook's) are planned once per connection rather than at every request. Behind a
