@@ -165,6 +165,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20_000}}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT = "config.celery_transport:Transport"
 # Embedded default: no broker, jobs run in the web process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
 # Embedded default: a failing background job (a receipt PDF, an e-mail) is logged,
