@@ -53,11 +53,14 @@ def _message_item(text: str, author: str) -> str:
     return f"<li><blockquote>{text_html}</blockquote> <cite>{escape_html(author)}</cite></li>"
 
 
-def donation_block_context(*, campaign, csrf_token, form=None, field_errors=None, error="", with_progress=True) -> dict:
+def donation_block_context(*, campaign, csrf_token, form=None, field_errors=None, error="", with_progress=True, public_messages=None) -> dict:
     """What BLOCK_TEMPLATE shows: progress, the form while the campaign is live, public messages.
 
-    The campaign page includes the template with this context itself (one template render less).
+    The campaign page includes the template with this context itself (one template render less),
+    and passes the messages it read with the campaign (else they are read here).
     """
+    if public_messages is None:
+        public_messages = selectors.donation_list_public_messages(campaign=campaign)
     remaining = max(0, campaign.optimum_goal_cents - campaign.raised_cents)
     presets = [cents for cents in DONATION_PRESETS_CENTS if cents <= remaining]
     field_errors = field_errors or {}
@@ -70,7 +73,7 @@ def donation_block_context(*, campaign, csrf_token, form=None, field_errors=None
         "minimum_cents": MINIMUM_DONATION_CENTS,
         "presets": presets,
         "presets_html": _presets_html(presets),
-        "public_messages_html": _messages_html(selectors.donation_list_public_messages(campaign=campaign)),
+        "public_messages_html": _messages_html(public_messages),
         "stripe_js_url": settings.STRIPE_JS_URL,
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "form": form,

@@ -42,6 +42,7 @@ from trousse.campaigns.cache import public_cache_get, public_cache_set
 from trousse.campaigns.models import Status
 from trousse.campaigns.selectors import CampaignPage, campaign_cards_public, campaign_get_public_id, campaign_page_public
 from trousse.money import format_euros
+from trousse.payments.selectors import donation_public_messages_page_list, public_messages_from_rows
 
 HOME_PAGE_SIZE = 12
 # Versions are bumped on every change; the timeout bounds what a missed bump
@@ -52,6 +53,8 @@ PUBLIC_CACHE_SECONDS = 600
 CAMPAIGN_PROGRESS_SECONDS = 120
 # Longer query strings are served but not cached: nobody fills the cache with junk keys.
 MAX_CACHED_QUERY_LENGTH = 300
+# The donors' public messages, read with the campaign (CampaignPage.lists).
+DONOR_MESSAGES = "donor_messages"
 
 
 def _digest(text: str) -> str:
@@ -197,7 +200,9 @@ def _campaign_aside(page: CampaignPage, sentinel: str) -> str:
     campaign = page.campaign
     is_live = campaign.status == Status.LIVE
     context = {
-        **donation_block_context(campaign=campaign, csrf_token=sentinel, with_progress=False),
+        **donation_block_context(
+            campaign=campaign, csrf_token=sentinel, with_progress=False, public_messages=public_messages_from_rows(page.lists[DONOR_MESSAGES])
+        ),
         "page": page,
         "is_live": is_live,
         "days_left": max(0, (campaign.deadline - timezone.localdate()).days) if is_live else None,
@@ -223,7 +228,7 @@ def campaign_detail(request, slug):
     parts, parts_slot = public_cache_get(f"campaign-parts:{site}", campaign_id)
     page = None
     if aside is None or parts is None:
-        page = campaign_page_public(campaign_id=campaign_id)
+        page = campaign_page_public(campaign_id=campaign_id, lists={DONOR_MESSAGES: donation_public_messages_page_list()})
     if parts is None:
         parts = _campaign_parts(request, page)
         public_cache_set(parts_slot, parts, PUBLIC_CACHE_SECONDS)

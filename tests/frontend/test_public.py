@@ -168,6 +168,22 @@ def test_donor_messages_are_escaped_and_keep_their_line_breaks(client, live_camp
     assert "<cite>Léa Martin</cite>" in content and "<cite>Un donateur anonyme</cite>" in content
 
 
+def test_the_page_shows_the_fifty_newest_messages_of_money_that_reached_the_campaign(client, live_campaign):
+    start = timezone.now() - datetime.timedelta(days=1)
+    for n in range(52):
+        factories.DonationFactory(
+            campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=start + datetime.timedelta(minutes=n), public_message=f"Message {n:02d}"
+        )
+    factories.DonationFactory(campaign=live_campaign, status=DonationStatus.PENDING, public_message="Pas encore payé")
+    factories.DonationFactory(campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), public_message="")
+
+    content = client.get(reverse("campaign_detail", args=[live_campaign.slug])).content.decode()
+
+    shown = re.findall(r"<blockquote>(Message \d+)</blockquote>", content)
+    assert shown == [f"Message {n:02d}" for n in range(51, 1, -1)]
+    assert "Pas encore payé" not in content
+
+
 def test_business_donors_and_every_kind_of_line_break_are_escaped(client, live_campaign):
     factories.DonationFactory(
         campaign=live_campaign, status=DonationStatus.SUCCEEDED, succeeded_at=timezone.now(), donor_type="business",

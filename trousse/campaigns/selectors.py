@@ -11,7 +11,7 @@ import datetime
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -185,17 +185,31 @@ class PublicNews:
 
 
 @dataclass(frozen=True)
+class PageList:
+    """Rows of another app read in the page's statement (see campaign_page_public).
+
+    `sql` is a scalar subquery returning a JSON array (NULL for no row on PostgreSQL),
+    correlated to the campaign's row; `params` are its parameters, in order.
+    """
+
+    sql: str
+    params: tuple = ()
+
+
+@dataclass(frozen=True)
 class CampaignPage:
     """What the public page shows of a campaign.
 
     `campaign` holds only the columns the page shows, with its cooperative and AD
-    (any other field would be loaded on access, one query each).
+    (any other field would be loaded on access, one query each). `lists` holds the
+    decoded rows of each PageList the caller asked for, by name.
     """
 
     campaign: Campaign
     pictures: list[PublicPicture]
     budget_lines: list[PublicBudgetLine]
     news: list[PublicNews]
+    lists: dict[str, list] = field(default_factory=dict)
 
     @property
     def cover(self) -> PublicPicture | None:
@@ -223,16 +237,19 @@ _PAGE_LINE_FIELDS = ("label", "category", "amount_cents")
 _PAGE_NEWS_FIELDS = ("title", "body_html", "created_at")
 
 
-def campaign_page_public(*, campaign_id: int) -> CampaignPage:
+def campaign_page_public(*, campaign_id: int, lists: dict[str, PageList] | None = None) -> CampaignPage:
     """The public page's campaign (see campaign_get_public_id); Http404 unless it is public now.
 
     One statement: the campaign with its cooperative and AD, and its pictures, budget
     lines and news as JSON arrays (a round trip and a plan each would cost more than
-    the rows themselves).
+    the rows themselves), and the `lists` of other apps the page shows (the donors'
+    messages: this app knows nothing of them).
     """
-    sql, converters = _page_sql()
+    lists = lists or {}
+    sql, converters = _page_sql(tuple(page_list.sql for page_list in lists.values()))
+    params = [param for page_list in lists.values() for param in page_list.params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [campaign_id, *map(str, PUBLIC_STATUSES)])
+        cursor.execute(sql, [*params, campaign_id, *map(str, PUBLIC_STATUSES)])
         row = cursor.fetchone()
     if row is None:
         raise Http404("campaign")
@@ -243,7 +260,7 @@ def campaign_page_public(*, campaign_id: int) -> CampaignPage:
     campaign = Campaign.from_db(connection.alias, _PAGE_CAMPAIGN_FIELDS, row[:cooperative_start])
     campaign.cooperative = Cooperative.from_db(connection.alias, _PAGE_COOPERATIVE_FIELDS, row[cooperative_start:ad_start])
     campaign.cooperative.ad = DepartmentalAssociation.from_db(connection.alias, _PAGE_AD_FIELDS, row[ad_start:lists_start])
-    pictures, lines, news = (_json_rows(value) for value in row[lists_start:])
+    pictures, lines, news, *others = (_json_rows(value) for value in row[lists_start:])
     # The storage builds the addresses, as FieldFile.url does (local disk or S3).
     storage = CampaignImage._meta.get_field("large").storage
     return CampaignPage(
@@ -257,6 +274,7 @@ def campaign_page_public(*, campaign_id: int) -> CampaignPage:
             for label, category, amount_cents in lines
         ],
         news=[PublicNews(title=title, body_html=body_html, created_at=_json_datetime(created_at)) for title, body_html, created_at in news],
+        lists=dict(zip(lists, others, strict=True)),
     )
 
 
@@ -306,7 +324,7 @@ def _select_list(columns: list) -> str:
 
 
 @functools.cache
-def _page_sql() -> tuple[str, dict]:
+def _page_sql(other_lists: tuple[str, ...] = ()) -> tuple[str, dict]:
     quote = connection.ops.quote_name
     columns = _columns(Campaign, _PAGE_CAMPAIGN_FIELDS) + _columns(Cooperative, _PAGE_COOPERATIVE_FIELDS) + _columns(DepartmentalAssociation, _PAGE_AD_FIELDS)
     campaign, cooperative, ad = (quote(model._meta.db_table) for model in (Campaign, Cooperative, DepartmentalAssociation))
@@ -315,6 +333,7 @@ def _page_sql() -> tuple[str, dict]:
         _json_list_sql(CampaignImage, _PAGE_PICTURE_FIELDS, ("position", "id"), published=True),
         _json_list_sql(BudgetLine, _PAGE_LINE_FIELDS, ("position", "id")),
         _json_list_sql(CampaignUpdate, _PAGE_NEWS_FIELDS, ("-created_at", "-id")),
+        *other_lists,
     )
     statuses = ", ".join(["%s"] * len(PUBLIC_STATUSES))
     sql = (

@@ -11,6 +11,7 @@ from django.http import Http404
 
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns.models import Campaign
+from trousse.campaigns.selectors import PageList
 
 from .models import PAID_STATUSES, Donation, DonationStatus, donor_display_name
 
@@ -55,6 +56,10 @@ def donation_list_for_actor(*, actor, campaign: Campaign) -> QuerySet[Donation]:
     )
 
 
+# The campaign page shows the newest fifty.
+PUBLIC_MESSAGES_LIMIT = 50
+
+
 @dataclass(frozen=True)
 class PublicMessage:
     text: str
@@ -62,33 +67,64 @@ class PublicMessage:
     author: str | None
 
 
-def donation_list_public_messages(*, campaign: Campaign, limit: int = 50) -> list[PublicMessage]:
+def donation_list_public_messages(*, campaign: Campaign, limit: int = PUBLIC_MESSAGES_LIMIT) -> list[PublicMessage]:
     """Messages donors chose to make public, on money that reached the campaign, newest first.
 
     Plain tuples, not model instances: the campaign page shows up to fifty of them.
     """
     with connection.cursor() as cursor:
         cursor.execute(_public_messages_sql(), [campaign.pk, *map(str, PAID_STATUSES), limit])
-        rows = cursor.fetchall()
+        return public_messages_from_rows(cursor.fetchall())
+
+
+def donation_public_messages_page_list(*, limit: int = PUBLIC_MESSAGES_LIMIT) -> PageList:
+    """The same messages, read within the public page's own statement (campaigns' campaign_page_public):
+    one round trip less on every page built from the database. Its rows go to public_messages_from_rows."""
+    return PageList(sql=_public_messages_json_sql(), params=(*map(str, PAID_STATUSES), limit))
+
+
+def public_messages_from_rows(rows) -> list[PublicMessage]:
     return [
         PublicMessage(text=text, author=None if anonymous else donor_display_name(donor_type, company, first, last))
-        for text, anonymous, donor_type, company, first, last in rows
+        for text, anonymous, donor_type, company, first, last, *_order in rows
     ]
+
+
+def _public_messages_select(campaign_condition: str) -> tuple[list[str], str]:
+    """The columns of a message (then the two it is ordered by) and the rest of the statement.
+
+    NOT (public_message = '') is the partial index's condition, word for word.
+    """
+    quote = connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in Donation._meta.concrete_fields}
+    statuses = ", ".join(["%s"] * len(PAID_STATUSES))
+    names = ["public_message", "is_anonymous", "donor_type", "company_name", "first_name", "last_name", "succeeded_at", "id"]
+    rest = (
+        f"FROM {quote(Donation._meta.db_table)} "
+        f"WHERE {column['campaign']} = {campaign_condition} AND {column['status']} IN ({statuses}) AND NOT ({column['public_message']} = '') "
+        f"ORDER BY {column['succeeded_at']} DESC, {column['id']} DESC LIMIT %s"
+    )
+    return [column[name] for name in names], rest
 
 
 @functools.cache
 def _public_messages_sql() -> str:
-    # Plain SQL, written once per process: the ORM's query building costs more than the
-    # query. NOT (public_message = '') is the partial index's condition, word for word.
+    # Plain SQL, written once per process: the ORM's query building costs more than the query.
+    columns, rest = _public_messages_select("%s")
+    return f"SELECT {', '.join(columns[:6])} {rest}"
+
+
+@functools.cache
+def _public_messages_json_sql() -> str:
+    """The newest messages of the page's campaign as a JSON array of rows, in order (see campaigns' PageList)."""
     quote = connection.ops.quote_name
-    column = {field.name: quote(field.column) for field in Donation._meta.concrete_fields}
-    statuses = ", ".join(["%s"] * len(PAID_STATUSES))
-    return (
-        f"SELECT {column['public_message']}, {column['is_anonymous']}, {column['donor_type']}, {column['company_name']}, {column['first_name']}, {column['last_name']} "
-        f"FROM {quote(Donation._meta.db_table)} "
-        f"WHERE {column['campaign']} = %s AND {column['status']} IN ({statuses}) AND NOT ({column['public_message']} = '') "
-        f"ORDER BY {column['succeeded_at']} DESC, {column['id']} DESC LIMIT %s"
-    )
+    columns, rest = _public_messages_select(f"{quote(Campaign._meta.db_table)}.{quote('id')}")
+    newest = f"SELECT {', '.join(columns)} {rest}"
+    if connection.vendor == "postgresql":
+        # A subquery's order does not survive aggregation: json_agg sorts again.
+        return f"(SELECT json_agg(json_build_array({', '.join(columns)}) ORDER BY {columns[6]} DESC, {columns[7]} DESC) FROM ({newest}) AS newest)"
+    # SQLite aggregates a sorted subquery in its order.
+    return f"(SELECT json_group_array(json_array({', '.join(columns)})) FROM ({newest}))"
 
 
 def donation_get_public(*, public_id) -> Donation:
