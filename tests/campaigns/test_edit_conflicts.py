@@ -6,19 +6,16 @@ from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from tests import factories
 from tests.api.conftest import client_for
+from tests.campaigns.helpers import donate, live_campaign_through_review
 from tests.moderation.test_concurrency import _race
 from trousse.campaigns.models import Campaign, CampaignRevision, RevisionState, Status
 from trousse.campaigns.selectors import campaign_edited_from
-from trousse.campaigns.services import BudgetLineData, campaign_transition, campaign_update
+from trousse.campaigns.services import BudgetLineData, campaign_update
 from trousse.exceptions import ConflictError
-from trousse.moderation.services import review_approve
-from trousse.payments.models import DonationStatus
-from trousse.payments.services import donation_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +24,7 @@ CONFLICT = "Ce projet a été modifié entre-temps"
 
 @pytest.fixture
 def live_campaign(cooperative, teacher, animator):
-    """Approved by its animator, live for real (through its transition), one donation paid."""
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), start_date=timezone.localdate())
-    review_approve(actor=animator, campaign=campaign)
-    campaign = campaign_transition(campaign=campaign, to_status=Status.LIVE)
-    _donate(campaign, 3_000)
-    campaign.refresh_from_db()
-    return campaign
-
-
-def _donate(campaign, amount_cents):
-    donation = factories.DonationFactory(campaign=campaign, amount_cents=amount_cents)
-    donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
+    return live_campaign_through_review(cooperative=cooperative, teacher=teacher, animator=animator)
 
 
 def _open(campaign) -> CampaignRevision:
@@ -104,7 +90,7 @@ def test_a_donation_credited_while_the_teacher_edits_a_live_campaign_is_no_confl
     edited_from = campaign_edited_from(campaign=live_campaign)
     before = Campaign.objects.get(pk=live_campaign.pk)
 
-    _donate(live_campaign, 2_000)
+    donate(live_campaign, 2_000)
 
     assert Campaign.objects.get(pk=live_campaign.pk).raised_cents == before.raised_cents + 2_000
     campaign_update(actor=teacher, campaign=live_campaign, summary="Un résumé corrigé pendant la collecte.", edited_from=edited_from)

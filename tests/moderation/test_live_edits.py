@@ -13,14 +13,15 @@ from django.utils.html import escape
 
 from tests import factories
 from tests.campaigns.conftest import jpeg_upload
+from tests.campaigns.helpers import donate, live_campaign_through_review
 from trousse.campaigns.models import BudgetLine, CampaignImage, CampaignRevision, CampaignTransition, RevisionState, Status
 from trousse.campaigns.services import BudgetLineData, campaign_cancel, campaign_end, campaign_image_add, campaign_image_remove, campaign_transition, campaign_update
 from trousse.exceptions import ApplicationError, ConflictError
 from trousse.moderation.models import Decision, Review
 from trousse.moderation.selectors import campaign_audit_trail, campaign_diff, open_review_comments, review_queue
 from trousse.moderation.services import review_approve, review_reject, review_request_changes
-from trousse.payments.models import DonationStatus, Refund
-from trousse.payments.services import donation_create, donation_transition
+from trousse.payments.models import Refund
+from trousse.payments.services import donation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +30,7 @@ NEW_SUMMARY = "Un résumé corrigé, avec une faute en moins."
 
 @pytest.fixture
 def live_campaign(cooperative, teacher, animator):
-    """Approved by its animator, live for real (through its transition), one donation paid."""
-    campaign = factories.CampaignFactory(cooperative=cooperative, teacher=teacher, status=Status.SUBMITTED, submitted_at=timezone.now(), start_date=timezone.localdate())
-    review_approve(actor=animator, campaign=campaign)
-    campaign = campaign_transition(campaign=campaign, to_status=Status.LIVE)
-    donation = factories.DonationFactory(campaign=campaign, amount_cents=3_000)
-    donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
-    campaign.refresh_from_db()
+    campaign = live_campaign_through_review(cooperative=cooperative, teacher=teacher, animator=animator)
     mail.outbox.clear()
     return campaign
 
@@ -140,8 +135,7 @@ def test_a_picture_waiting_for_review_is_on_no_public_page_even_built_afresh(cli
 
 def _raise_to(campaign, cents: int):
     """Paid donations up to `cents` collected, through the payments' own transition."""
-    donation = factories.DonationFactory(campaign=campaign, amount_cents=cents - campaign.raised_cents)
-    donation_transition(donation_id=donation.pk, to_status=DonationStatus.SUCCEEDED, source="test")
+    donate(campaign, cents - campaign.raised_cents)
     campaign.refresh_from_db()
     return campaign
 
