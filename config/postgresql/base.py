@@ -1,18 +1,17 @@
-"""Django's PostgreSQL backend, whose health check asks the socket instead of the server.
+"""Django's PostgreSQL backend, whose health check asks the socket before the server.
 
 With CONN_HEALTH_CHECKS, Django checks a reused connection before each request's
-first query with `SELECT 1`: one more round trip on every request. Under load
-that round trip cost the uncached campaign page and the webhook about a fifth
-of their throughput.
+first query with `SELECT 1`: one more round trip on every request, with its
+wake-ups of the web process and of PostgreSQL on a busy machine.
 
 A connection the server has dropped (a restart, `pg_terminate_backend`, an idle
 timeout, PgBouncer closing it) announces it: the server writes its FATAL
 message and closes the socket, which becomes readable. An idle connection in
 good health has nothing to read, since PostgreSQL speaks only when spoken to.
-So a readable socket between requests means "reconnect", found by a poll()
-with no wait, as urllib3 checks its own kept-alive connections. A connection
-cut without a word (a network partition) is not found this way, but `SELECT 1`
-would hang on it just the same.
+So only a readable socket between requests, found by a poll() with no wait (as
+urllib3 checks its kept-alive connections), is worth Django's `SELECT 1`. A
+connection cut without a word (a network partition) is not found this way,
+but `SELECT 1` would hang on it just the same.
 
 Anywhere else (inside a transaction, after an error) the check stays Django's.
 """
@@ -38,6 +37,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection.info.transaction_status != pq.TransactionStatus.IDLE or not hasattr(select, "poll"):
             return super().is_usable()
         try:
-            return not _has_something_to_read(connection.fileno())
+            quiet = not _has_something_to_read(connection.fileno())
         except (OSError, ValueError):
             return False
+        # Something to read: most likely the server's goodbye, which Django's SELECT 1 then
+        # reads and fails on. Were it anything else, that query proves the connection good.
+        return quiet or super().is_usable()

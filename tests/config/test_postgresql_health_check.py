@@ -69,3 +69,24 @@ def test_a_connection_left_in_a_failed_transaction_is_replaced(reused_connection
     with pytest.raises(psycopg.errors.DivisionByZero):
         raw.execute("SELECT 1/0")
     assert not reused_connection.is_usable()
+
+
+def test_a_connection_with_something_unexpected_to_read_is_asked_before_it_is_dropped(reused_connection):
+    # A notification arrives on an idle, healthy connection: its socket is readable, yet
+    # replacing it would cost a reconnection for nothing. The server's answer decides.
+    pid = _backend_pid(reused_connection)
+    reused_connection.connection.execute("LISTEN trousse_health_check_test")
+    with connection.cursor() as cursor:
+        cursor.execute("NOTIFY trousse_health_check_test")
+    deadline = time.monotonic() + 5
+    while not _readable(reused_connection) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    _next_request(reused_connection)
+    assert _backend_pid(reused_connection) == pid
+
+
+def _readable(wrapper) -> bool:
+    from config.postgresql.base import _has_something_to_read
+
+    return _has_something_to_read(wrapper.connection.fileno())
