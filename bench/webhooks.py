@@ -84,15 +84,22 @@ class SendResult:
 
 
 def prepare_pending_donations(*, count: int, tag: str, campaign_ids: list[int] | None = None, seed: int = 7) -> WebhookBatch:
-    """`count` pending donations with their PaymentIntent ids, spread over live campaigns (as a webhook finds them)."""
+    """`count` pending donations with their PaymentIntent ids, spread over live campaigns (as a webhook finds them).
+
+    Only campaigns below their optimum: one past it is ended by a job within seconds in
+    production, but no worker runs here, so every gift to it would publish that job again.
+    """
+    from django.db.models import F
+
     from trousse.campaigns.models import Campaign, Status
     from trousse.payments.models import Donation, DonationStatus, PaymentMethod
 
     rng = random.Random(seed)
     if campaign_ids is None:
-        campaign_ids = list(Campaign.objects.filter(status=Status.LIVE).order_by("pk").values_list("pk", flat=True))
+        below_optimum = Campaign.objects.filter(status=Status.LIVE, raised_cents__lt=F("optimum_goal_cents"))
+        campaign_ids = list(below_optimum.order_by("pk").values_list("pk", flat=True))
     if not campaign_ids:
-        raise LookupError("no live campaign to donate to")
+        raise LookupError("no live campaign below its optimum to donate to")
     rows = []
     for n in range(count):
         rows.append(

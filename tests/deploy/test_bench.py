@@ -79,6 +79,19 @@ def live_campaigns(db):
     return [factories.CampaignFactory(status=Status.LIVE) for _ in range(3)]
 
 
+def test_webhook_donations_go_to_campaigns_still_below_their_optimum(db):
+    # A live campaign past its optimum would be ended by a job the bench never runs:
+    # every gift to it would publish that job again, a cost production does not have.
+    from tests import factories
+    from trousse.campaigns.models import Status
+
+    open_campaign = factories.CampaignFactory(status=Status.LIVE, optimum_goal_cents=100_000, raised_cents=20_000)
+    full_campaign = factories.CampaignFactory(status=Status.LIVE, optimum_goal_cents=100_000, raised_cents=100_000)
+    batch = webhooks.prepare_pending_donations(count=20, tag="room")
+    assert {campaign_id for _pi, campaign_id, _amount in batch.donations.values()} == {open_campaign.pk}
+    assert full_campaign.pk not in batch.raised_before
+
+
 @pytest.mark.postgres
 def test_webhook_check_catches_lost_and_doubled_effects(live_server, live_campaigns, settings):
     """The bench's proof of exactly-once is itself proven: it fails on a lost event and on a doubled ledger row."""
