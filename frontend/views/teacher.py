@@ -31,7 +31,6 @@ from trousse.accounts.models import Cooperative
 from trousse.accounts.selectors import actor_scope
 from trousse.campaigns import selectors as campaign_selectors
 from trousse.campaigns import services as campaign_services
-from trousse.campaigns.markdown import normalise_newlines
 from trousse.campaigns.models import BUDGET_CATEGORY_LABELS, EDITABLE_FIELDS, EDITABLE_STATUSES, OPEN_REVISION_STATES, REVISED_STATUSES, CampaignRevision, CampaignTransition, Status
 from trousse.exceptions import ApplicationError
 from trousse.ledger.selectors import BOOKS_STATUSES, can_view_books
@@ -186,14 +185,11 @@ def _saved_differences(form, formset, values: dict, lines: list[dict]) -> dict:
     """Where the version saved meanwhile differs from what the teacher typed (both valid), as the
     conflict banner shows it: {"fields": [{"label", "value", "euros"}], "budget_lines": [...] or []}."""
 
-    def comparable(value):
-        return normalise_newlines(value).strip() if isinstance(value, str) else ("" if value is None else value)
-
     typed = form.service_fields()
     fields = []
     for name in EDITABLE_FIELDS:
         saved = values.get(name)
-        if comparable(saved) == comparable(typed.get(name)):
+        if campaign_selectors.edit_comparable(saved) == campaign_selectors.edit_comparable(typed.get(name)):
             continue
         form_field = form.fields[SERVICE_TO_FORM_FIELD.get(name, name)]
         if isinstance(saved, datetime.date):
@@ -201,8 +197,8 @@ def _saved_differences(form, formset, values: dict, lines: list[dict]) -> dict:
         elif getattr(form_field, "choices", None):
             saved = dict(form_field.choices).get(saved, saved)
         fields.append({"label": form_field.label, "value": saved, "euros": name.endswith("_cents")})
-    typed_lines = [(comparable(line.label), line.category, line.amount_cents) for line in formset.budget_lines(campaign_services.BudgetLineData)]
-    saved_lines = [(comparable(line["label"]), line["category"], line["amount_cents"]) for line in lines]
+    typed_lines = [(campaign_selectors.edit_comparable(line.label), line.category, line.amount_cents) for line in formset.budget_lines(campaign_services.BudgetLineData)]
+    saved_lines = [(campaign_selectors.edit_comparable(line["label"]), line["category"], line["amount_cents"]) for line in lines]
     budget = []
     if typed_lines != saved_lines:
         budget = [{"label": label, "category": BUDGET_CATEGORY_LABELS.get(category, category), "amount_cents": amount} for label, category, amount in saved_lines]

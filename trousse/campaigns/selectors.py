@@ -465,6 +465,17 @@ def campaign_edit_values(*, campaign: Campaign, revision: CampaignRevision | Non
     return {name: getattr(campaign, name) for name in EDITABLE_FIELDS}, lines
 
 
+def edit_comparable(value):
+    """An edited value as campaign_update compares it: text with line breaks normalised and trimmed, dates as ISO text."""
+    if value is None:
+        return ""  # co_funding_description: campaign_update holds None and "" the same
+    if isinstance(value, str):
+        return normalise_newlines(value).strip()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
 def campaign_edit_digest(values: dict, lines: list) -> str:
     """A short fingerprint of the version an edit starts from (values and budget lines as
     campaign_edit_values gives them, or as campaign_update compares them): the edit form and
@@ -476,18 +487,9 @@ def campaign_edit_digest(values: dict, lines: list) -> str:
     breaks normalised, trimmed), dates as ISO text: the form's values, the revision's JSON and
     the service's cleaned values of one version give one digest.
     """
-    def comparable(value):
-        if value is None:
-            return ""  # co_funding_description: campaign_update holds None and "" the same
-        if isinstance(value, str):
-            return normalise_newlines(value).strip()
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        return value
-
     content = {
-        "values": {name: comparable(values.get(name)) for name in EDITABLE_FIELDS},
-        "lines": [[comparable(line["label"]), line["category"], line["amount_cents"]] for line in lines],
+        "values": {name: edit_comparable(values.get(name)) for name in EDITABLE_FIELDS},
+        "lines": [[edit_comparable(line["label"]), line["category"], line["amount_cents"]] for line in lines],
     }
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
